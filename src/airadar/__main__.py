@@ -1,0 +1,5 @@
+"""``python -m airadar`` runs the command line."""
+
+from airadar.cli.app import main
+
+main()

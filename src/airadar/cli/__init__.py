@@ -1,0 +1,1 @@
+"""The ``airadar`` command line."""

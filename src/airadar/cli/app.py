@@ -1,0 +1,53 @@
+"""``airadar`` entry point: one typer app, every error turned into one line and an exit code
+(2 bad input, 3 infeasible, 70 internal)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from airadar.errors import AiradarError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Where and on what to run AI inference, and what it will cost.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Browse and extend the shipped catalogs.")
+policy_app = typer.Typer(no_args_is_help=True, help="Data-sovereignty rules.")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(policy_app, name="policy")
+
+
+def _register() -> None:
+    from airadar.cli import catalog_cmd, perf_cmd  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; never show a traceback for bad input."""
+    _register()
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, standalone_mode=False)
+    except AiradarError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - last line of defence, never a traceback
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # usage errors
+            sys.stderr.write(f"error: {exc.format_message()}\n")
+            sys.exit(2)
+        if os.environ.get("AIRADAR_DEBUG"):
+            raise
+        sys.stderr.write(f"error: internal error ({type(exc).__name__}: {exc}); "
+                         "set AIRADAR_DEBUG=1 for the traceback\n")
+        sys.exit(70)
+

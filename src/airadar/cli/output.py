@@ -1,0 +1,49 @@
+"""Shared output helpers for the commands: JSON printing, number formatting, and the one-line
+error contract."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+from rich.console import Console
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, float):
+        return None if (math.isnan(o) or math.isinf(o)) else o
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    return o
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(_clean(obj), indent=2, sort_keys=False) + "\n")
+
+
+def fmt(x: float | None, unit: str = "", digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return "-"
+    ax = abs(x)
+    if ax >= 1e6:
+        s = f"{x / 1e6:.{max(digits - 1, 1)}f}M"
+    elif ax >= 1e4:
+        s = f"{x / 1e3:.{max(digits - 2, 0)}f}k"
+    elif ax >= 100:
+        s = f"{x:.0f}"
+    elif ax >= 1:
+        s = f"{x:.{digits - 1}f}"
+    else:
+        s = f"{x:.{digits}g}"
+    return f"{s} {unit}".strip()
+
+
+def ms(x_s: float | None) -> str:
+    return "-" if x_s is None else fmt(x_s * 1e3, "ms")

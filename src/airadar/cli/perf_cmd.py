@@ -1,0 +1,203 @@
+"""``airadar estimate``, ``airadar validate``, ``airadar calibrate``."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from airadar.cli.app import app
+from airadar.cli.output import console, fmt, ms, print_json
+from airadar.errors import SpecError
+
+
+@app.command()
+def estimate(
+    model: str = typer.Option(..., "--model", "-m", help="catalog id or alias, or a config.json"),
+    hardware: str = typer.Option(..., "--hardware", "-H", help="catalog id or alias"),
+    count: int = typer.Option(1, "--count", "-n", help="devices"),
+    precision: str = typer.Option("bf16", help="fp8, int4, w4a16, or WEIGHTS/ACTS/KV"),
+    sparsity: str = typer.Option("none", help="none, 2:4, unstructured-N"),
+    input_tokens: float = typer.Option(1024, "--input-tokens", "-i"),
+    output_tokens: float = typer.Option(256, "--output-tokens", "-o"),
+    mode: str = typer.Option("offline", help="offline | server | single-stream"),
+    ttft_p99_ms: float | None = typer.Option(None, "--ttft-p99-ms"),
+    tpot_p99_ms: float | None = typer.Option(None, "--tpot-p99-ms"),
+    batch: int | None = typer.Option(None, "--batch", help="cap on concurrent sequences"),
+    stack: str | None = typer.Option(None, "--stack", help="tensorrt-llm, vllm, pytorch, ..."),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Predict throughput, latency, memory and the bottleneck of one deployment."""
+    from airadar.catalog import resolve
+    from airadar.perf.estimate import estimate as run
+    from airadar.specs.model import spec_from_config_file
+    from airadar.specs.precision import Precision, Sparsity
+
+    if mode not in ("offline", "server", "single-stream"):
+        raise SpecError("--mode", mode, "offline, server or single-stream")
+    spec = spec_from_config_file(model) if model.endswith(".json") else resolve.model(model)
+    est = run(model=spec, hw=resolve.hardware(hardware), count=count,
+              precision=Precision.parse(precision), sparsity=Sparsity.parse(sparsity),
+              input_tokens=input_tokens, output_tokens=output_tokens, mode=mode,  # type: ignore[arg-type]
+              ttft_p99_s=ttft_p99_ms / 1e3 if ttft_p99_ms is not None else None,
+              tpot_p99_s=tpot_p99_ms / 1e3 if tpot_p99_ms is not None else None,
+              batch=batch, stack=stack)
+    if as_json:
+        print_json(est.to_json())
+        return
+    t = Table(title=f"{est.model} on {est.count}x {est.hardware} ({est.precision}, {est.mode})",
+              show_header=True)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_column("note")
+    lo, hi = est.interval
+    if est.throughput_output_tokens_per_s is not None:
+        t.add_row("throughput", fmt(est.throughput_output_tokens_per_s, "tok/s"),
+                  f"80% interval {fmt(lo)} - {fmt(hi)}")
+        t.add_row("TTFT p50 / p99", f"{ms(est.ttft_p50_s)} / {ms(est.ttft_p99_s)}", "")
+        t.add_row("TPOT p50 / p99", f"{ms(est.tpot_p50_s)} / {ms(est.tpot_p99_s)}", "")
+    else:
+        t.add_row("throughput", fmt(est.throughput_samples_per_s, "samples/s"),
+                  f"80% interval {fmt(lo)} - {fmt(hi)}")
+        t.add_row("latency p50 / p99", f"{ms(est.ttft_p50_s)} / {ms(est.ttft_p99_s)}", "")
+    t.add_row("layout", est.layout.label, "tensor x pipeline x replicas")
+    t.add_row("batch (max)", f"{est.batch:.0f} ({est.max_batch})", "concurrent sequences")
+    t.add_row("memory", fmt(est.memory_bytes / 1e9, "GB"),
+              f"of {fmt(est.memory_capacity_bytes / 1e9, 'GB')}")
+    t.add_row("bottleneck", est.bottleneck, "")
+    t.add_row("provenance", est.provenance["kind"], est.provenance["profile"])
+    console.print(t)
+
+
+def _table_groups(summary: dict, group: str) -> Table:
+    t = Table(title=f"by {group}")
+    for c in ("group", "rows", "median APE", "within 25%", "in interval"):
+        t.add_column(c, justify="right" if c != "group" else "left")
+    for k, v in summary["groups"].get(group, {}).items():
+        if v.get("rows"):
+            t.add_row(k, str(v["rows"]), f"{v['median_ape']:.1%}", f"{v['within_25pct']:.0%}",
+                      f"{v['interval_coverage']:.0%}")
+    return t
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="CSV in the column format of calibration.csv"),
+    as_json: bool = typer.Option(False, "--json"),
+    spec_only: bool = typer.Option(False, "--spec-only", help="ignore fitted profiles"),
+) -> None:
+    """Predict every row of a measurement file that maps, and report the errors."""
+    from airadar.validation.rows import map_rows, read_rows
+    from airadar.validation.score import score, summary
+
+    rows = read_rows(file)
+    queries, skipped, _ = map_rows(rows)
+    scored, skipped2 = score(queries, profiles={} if spec_only else None)
+    for k, v in skipped2.items():
+        skipped[k] = skipped.get(k, 0) + v
+    sm = summary(scored)
+    out = {
+        "rows_total": len(rows), "rows_scored": len(scored),
+        "rows_skipped": skipped,
+        "median_ape": sm["overall"].get("median_ape"),
+        "within_25pct": sm["overall"].get("within_25pct"),
+        "interval_coverage": sm["overall"].get("interval_coverage"),
+        "profiles": "spec-only" if spec_only else "shipped",
+        "groups": sm["groups"],
+        "rows": [{"id": s.query.id, "predicted": s.predicted, "measured": s.query.measured,
+                  "ape": s.ape, "metric": s.query.target, "profile": s.profile,
+                  "interval": [s.low, s.high], "assumptions": list(s.query.assumptions)}
+                 for s in scored],
+    }
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"scored {len(scored)} of {len(rows)} rows; median APE "
+                  f"{out['median_ape']:.1%}, within 25%: {out['within_25pct']:.0%}, "
+                  f"inside the 80% interval: {out['interval_coverage']:.0%}")
+    for g in ("scenario", "metric", "profile"):
+        console.print(_table_groups(sm, g))
+    if skipped:
+        console.print("skipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
+
+
+@app.command()
+def calibrate(
+    from_csv: Path = typer.Option(..., "--from-csv", help="measurements (calibration.csv format)"),
+    folds: int = typer.Option(4, help="cross-validation folds, grouped by hardware"),
+    out: Path = typer.Option(None, "--out", help="profiles file to write "
+                             "(default: $AIRADAR_HOME/profiles.yaml)"),
+    report: Path = typer.Option(None, "--report", help="also write the JSON report here"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fit efficiency profiles, cross-validated by hardware; print the error before/after."""
+    from rich.progress import Progress
+
+    from airadar.catalog.loader import user_dir
+    from airadar.validation.fit import fit_profiles, folds_by_hardware, profiles_to_yaml, with_sigma
+    from airadar.validation.rows import map_rows, read_rows
+    from airadar.validation.score import score, summary
+
+    if folds < 2:
+        raise SpecError("--folds", folds, "an integer >= 2")
+    rows = read_rows(from_csv)
+    queries, skipped, _ = map_rows(rows)
+    t0 = time.time()
+    spec_scored, _ = score(queries, profiles={})
+    cv_scored = []
+    residuals: dict[str, list[float]] = {}
+    split = folds_by_hardware(queries, folds)
+    with Progress(console=console, transient=True, disable=as_json) as prog:
+        task = prog.add_task("cross-validating", total=folds + 1)
+        for held in split:
+            train = [q for q in queries if q.hw.id not in held]
+            test = [q for q in queries if q.hw.id in held]
+            profs = fit_profiles(train)
+            sc, _ = score(test, profs)
+            cv_scored += sc
+            for s in sc:
+                residuals.setdefault(s.profile, []).append(s.log_ratio)
+            prog.advance(task)
+        prog.update(task, description="fitting on all rows")
+        final = with_sigma(fit_profiles(queries), residuals)
+        prog.advance(task)
+    # coverage of the cross-validated predictions with the final interval widths
+    cv_cov = [s for s in cv_scored]
+    cover = sum(
+        1 for s in cv_cov
+        if abs(s.log_ratio) <= 1.2816 * final.get(s.profile, final["*/*"]).sigma_log
+    ) / max(len(cv_cov), 1)
+    fit_scored, _ = score(queries, final)
+    res: dict[str, Any] = {"rows_total": len(rows), "rows_mapped": len(queries), "rows_skipped": skipped,
+           "folds": [sorted(f) for f in split], "seconds": round(time.time() - t0, 1),
+           "spec_only": summary(spec_scored), "fitted_in_sample": summary(fit_scored),
+           "cross_validated": summary(cv_scored), "cv_interval_coverage": cover}
+    target = out or (user_dir() / "profiles.yaml")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    import yaml
+    target.write_text(yaml.safe_dump(profiles_to_yaml(final, {
+        "fitted_from": str(from_csv), "rows": len(queries),
+        "cv_median_ape": res["cross_validated"]["overall"].get("median_ape")}), sort_keys=False))
+    if report:
+        report.write_text(json.dumps(res, indent=1, default=str))
+    if as_json:
+        print_json(res)
+        return
+    t = Table(title=f"median APE ({len(queries)} rows; CV = {folds} folds by hardware)")
+    for c in ("scenario", "spec-only", "fitted (in-sample)", "cross-validated"):
+        t.add_column(c)
+    keys = sorted(res["cross_validated"]["groups"]["scenario"])
+    for k in ["overall", *keys]:
+        def g(which: str, k: str = k) -> str:
+            block = res[which]["overall"] if k == "overall" else \
+                res[which]["groups"]["scenario"].get(k, {})
+            v = block.get("median_ape")
+            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+        t.add_row(k, g("spec_only"), g("fitted_in_sample"), g("cross_validated"))
+    console.print(t)
+    console.print(f"interval coverage (CV): {cover:.0%}; profiles written to {target}")

@@ -1,0 +1,235 @@
+"""The public prediction: :func:`estimate` answers "how fast, how much memory, what limits it"
+for a model on N devices, choosing the parallel layout, with an uncertainty interval and the
+provenance of every input."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airadar.errors import InfeasibleError, SpecError
+from airadar.perf import nonllm, serving
+from airadar.perf.memory import usable_bytes
+from airadar.perf.parallelism import Layout, layouts_for
+from airadar.perf.profiles import EfficiencyProfile, default_stack, lookup
+from airadar.perf.roofline import Deployment
+from airadar.specs.hardware import HardwareSpec
+from airadar.specs.model import ModelSpec
+from airadar.specs.precision import Precision, Sparsity
+
+Mode = Literal["offline", "server", "single-stream"]
+MODES = ("offline", "server", "single-stream")
+#: z for a two-sided 80% interval of a normal in log space
+Z80 = 1.2816
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    model: str
+    hardware: str
+    count: int
+    precision: str
+    sparsity: str
+    mode: str
+    layout: Layout
+    input_tokens: float
+    output_tokens: float
+    throughput_output_tokens_per_s: float | None
+    throughput_samples_per_s: float
+    ttft_p50_s: float
+    ttft_p99_s: float
+    tpot_p50_s: float
+    tpot_p99_s: float
+    max_batch: int
+    batch: float
+    memory_bytes: float
+    memory_capacity_bytes: float
+    bottleneck: str
+    interval: tuple[float, float]
+    provenance: dict[str, Any]
+    step_breakdown_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def e2e_p50_s(self) -> float:
+        return self.ttft_p50_s + max(self.output_tokens - 1, 0) * self.tpot_p50_s
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "hardware": self.hardware, "count": self.count,
+            "precision": self.precision, "sparsity": self.sparsity, "mode": self.mode,
+            "layout": {"tp": self.layout.tp, "pp": self.layout.pp,
+                       "replicas": self.layout.replicas},
+            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+            "throughput_output_tokens_per_s": self.throughput_output_tokens_per_s,
+            "throughput_samples_per_s": self.throughput_samples_per_s,
+            "ttft_s": {"p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
+            "tpot_s": {"p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
+            "e2e_s": {"p50": self.e2e_p50_s},
+            "max_batch": self.max_batch, "batch": self.batch,
+            "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
+            "bottleneck": self.bottleneck,
+            "interval": {"low": self.interval[0], "high": self.interval[1],
+                         "coverage": "80% (from cross-validated residuals)"},
+            "step_breakdown_s": self.step_breakdown_s,
+            "provenance": self.provenance,
+        }
+
+
+def _check_positive(name: str, v: float | None, *, allow_zero: bool = False) -> None:
+    if v is None:
+        return
+    if (v < 0) or (v == 0 and not allow_zero) or math.isnan(v):
+        raise SpecError(name, v, "a number > 0")
+
+
+def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -> dict[str, Any]:
+    return {
+        "kind": "calibrated" if profile.provenance != "spec" else "spec",
+        "profile": profile.key, "profile_fitted_on": profile.fitted_on,
+        "hardware_sources": {k: f"{v.source} ({v.as_of})" for k, v in hw.sources.items()},
+        "hardware_derived": dict(hw.derived),
+        "model_source": f"{model.source.source} ({model.source.as_of})",
+        "method": "roofline per serving iteration x efficiency profile (airadar.perf)",
+    }
+
+
+def _interval(x: float, sigma: float) -> tuple[float, float]:
+    return (x * math.exp(-Z80 * sigma), x * math.exp(Z80 * sigma))
+
+
+def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
+             precision: Precision | None = None, sparsity: Sparsity | None = None,
+             input_tokens: float = 1024, output_tokens: float = 256, mode: Mode = "offline",
+             ttft_p99_s: float | None = None, tpot_p99_s: float | None = None,
+             batch: int | None = None, stack: str | None = None, layout: Layout | None = None,
+             profile: EfficiencyProfile | None = None) -> Estimate:
+    """Predict one deployment; chooses the best layout for the mode unless one is given."""
+    precision = precision or Precision()
+    sparsity = sparsity or Sparsity()
+    if count < 1:
+        raise SpecError("count", count, "an integer >= 1")
+    _check_positive("input_tokens", input_tokens)
+    _check_positive("output_tokens", output_tokens)
+    _check_positive("ttft_p99_ms", ttft_p99_s)
+    _check_positive("tpot_p99_ms", tpot_p99_s)
+    if batch is not None and batch < 1:
+        raise SpecError("batch", batch, "an integer >= 1")
+    if mode not in MODES:
+        raise SpecError("mode", mode, "offline, server or single-stream")
+    if hw.peak_flops(precision.compute_dtype) is None:
+        raise SpecError("precision", precision.label,
+                        f"a format {hw.id} supports: {', '.join(sorted(hw.peak_flops_dense))}")
+    if model.kind == "diffusion":
+        raise SpecError("model", model.id, "an LLM, encoder, vision or speech model "
+                        "(diffusion pipelines are not modelled)")
+    stack = stack or default_stack(hw.hw_class, hw.vendor)
+    prof = profile or lookup(hw.hw_class, stack, hw.id)
+    if not model.is_llm:
+        return _estimate_nonllm(model=model, hw=hw, count=count, precision=precision,
+                                sparsity=sparsity, mode=mode, batch=batch, profile=prof,
+                                latency_limit_s=ttft_p99_s)
+    candidates = [layout] if layout else layouts_for(count)
+    best: tuple[float, Estimate] | None = None
+    nearest_short = math.inf
+    for lay in candidates:
+        dep = Deployment(model=model, hw=hw, precision=precision, sparsity=sparsity, tp=lay.tp,
+                         pp=lay.pp)
+        limit = serving.batch_limit(dep, prof, input_tokens=input_tokens,
+                                    output_tokens=output_tokens)
+        if limit < 1:
+            need = dep.weights_total_bytes() + serving.kv_per_sequence_bytes(
+                dep, input_tokens=input_tokens, output_tokens=output_tokens)
+            have = usable_bytes(hw, reserve=prof.mem_reserve) * dep.devices
+            nearest_short = min(nearest_short, need - have)
+            continue
+        if mode == "offline":
+            op = serving.offline(dep, prof, input_tokens=input_tokens,
+                                 output_tokens=output_tokens, batch=batch)
+        elif mode == "server":
+            op_s = serving.server(dep, prof, input_tokens=input_tokens,
+                                  output_tokens=output_tokens, ttft_p99_s=ttft_p99_s,
+                                  tpot_p99_s=tpot_p99_s, batch=batch)
+            if op_s is None:
+                continue
+            op = op_s
+        else:
+            op = serving.single_stream(dep, prof, input_tokens=input_tokens,
+                                       output_tokens=output_tokens)
+        tput = op.throughput_tok_s * lay.replicas
+        score = -op.ttft_mean_s - output_tokens * op.tpot_mean_s if mode == "single-stream" \
+            else tput
+        mem = dep.weights_total_bytes() + op.batch * serving.kv_per_sequence_bytes(
+            dep, input_tokens=input_tokens, output_tokens=output_tokens)
+        est = Estimate(
+            model=model.id, hardware=hw.id, count=count, precision=precision.label,
+            sparsity=sparsity.label, mode=mode, layout=lay, input_tokens=input_tokens,
+            output_tokens=output_tokens, throughput_output_tokens_per_s=tput,
+            throughput_samples_per_s=tput / output_tokens,
+            ttft_p50_s=op.ttft_mean_s, ttft_p99_s=op.ttft_p99_s, tpot_p50_s=op.tpot_mean_s,
+            tpot_p99_s=op.tpot_p99_s, max_batch=limit * lay.replicas,
+            batch=op.batch * lay.replicas, memory_bytes=mem * lay.replicas,
+            memory_capacity_bytes=sum(t.capacity_bytes for t in hw.memory_tiers) * count,
+            bottleneck=op.step.bottleneck, interval=_interval(tput, prof.sigma_log),
+            provenance=provenance(model, hw, prof),
+            step_breakdown_s={"compute": op.step.compute_s, "memory": op.step.memory_s,
+                              "interconnect": op.step.comm_s, "overhead": op.step.overhead_s},
+        )
+        # near-ties go to the wider tensor-parallel group (same throughput, lower latency)
+        if best is None or score > best[0] + abs(best[0]) * 0.02 or (
+                score > best[0] - abs(best[0]) * 0.02 and lay.tp > best[1].layout.tp):
+            best = (score, est)
+    if best is None:
+        if nearest_short < math.inf:
+            raise InfeasibleError(
+                f"{model.id} at {precision.label} does not fit {count}x {hw.id}: needs "
+                f"{nearest_short / 1e9:.1f} GB more than the usable memory (weights + KV for one "
+                f"sequence of {input_tokens + output_tokens:.0f} tokens)")
+        raise InfeasibleError(
+            f"{model.id} on {count}x {hw.id} cannot meet the limits (TTFT p99 "
+            f"{ttft_p99_s and ttft_p99_s * 1e3} ms, TPOT p99 {tpot_p99_s and tpot_p99_s * 1e3} ms)"
+            " even at the lowest load")
+    return best[1]
+
+
+def _estimate_nonllm(*, model: ModelSpec, hw: HardwareSpec, count: int, precision: Precision,
+                     sparsity: Sparsity, mode: str, batch: int | None,
+                     profile: EfficiencyProfile, latency_limit_s: float | None) -> Estimate:
+    weights = model.params_total * precision.weight_bytes
+    cap = usable_bytes(hw, reserve=profile.mem_reserve)
+    if weights > cap:
+        raise InfeasibleError(f"{model.id} needs {weights / 1e9:.2f} GB of weights; one {hw.id} "
+                              f"has {cap / 1e9:.2f} GB usable")
+
+    def bt(b: float) -> nonllm.BatchTime:
+        return nonllm.batch_time(model=model, hw=hw, devices=count, precision=precision,
+                                 sparsity=sparsity, profile=profile, batch=b)
+
+    if mode == "single-stream":
+        b = 1.0
+    elif batch:
+        b = float(batch)
+    else:
+        b = float(profile.batch_cap * count)
+    t = bt(b)
+    if mode == "server" and latency_limit_s:
+        # largest batch whose batch time (the p99 latency proxy) fits the limit
+        while b > 1 and t.time_s * profile.ttft_tail > latency_limit_s:
+            b = max(1.0, b / 2)
+            t = bt(b)
+    tput = b / t.time_s
+    if mode == "server":
+        tput *= profile.server_util
+    lat = t.time_s if mode != "single-stream" else bt(1).time_s
+    return Estimate(
+        model=model.id, hardware=hw.id, count=count, precision=precision.label,
+        sparsity=sparsity.label, mode=mode, layout=Layout(tp=1, pp=1, replicas=count),
+        input_tokens=float(model.seq_len or 1), output_tokens=0.0,
+        throughput_output_tokens_per_s=None, throughput_samples_per_s=tput,
+        ttft_p50_s=lat, ttft_p99_s=lat * profile.ttft_tail, tpot_p50_s=0.0, tpot_p99_s=0.0,
+        max_batch=int(b), batch=b, memory_bytes=weights * count,
+        memory_capacity_bytes=sum(t_.capacity_bytes for t_ in hw.memory_tiers) * count,
+        bottleneck=t.bottleneck, interval=_interval(tput, profile.sigma_log),
+        provenance=provenance(model, hw, profile),
+        step_breakdown_s={"compute": t.compute_s, "memory": t.memory_s, "overhead": t.overhead_s},
+    )

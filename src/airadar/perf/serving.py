@@ -1,0 +1,168 @@
+"""Serving modes on one replica: offline (max throughput), server (max throughput while the
+p99 TTFT and TPOT limits hold, with queueing), single-stream latency, and the latency at a
+given arrival rate.
+
+Steady state of a continuous-batching engine with chunked prefill: every step carries
+``batch`` decode tokens at mean context I + O/2 and, on average, batch x I / O prompt tokens
+(each sequence's prompt is spread over the O steps it lives). Output tokens per second =
+batch / step time (Little's law over the O steps of a sequence).
+
+Queueing: prompt admission is modelled as a single server with utilisation rho = lambda /
+lambda_max; the mean wait scales as 1 / (1 - rho) (M/M/1, Kleinrock 1975, Vol. 1 Sec. 3.2),
+the fitted ``ttft_k`` absorbs the engine's scheduling granularity and ``ttft_tail`` /
+``tpot_tail`` map means to p99."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from airadar.perf.memory import kv_bytes_per_token, max_sequences
+from airadar.perf.profiles import EfficiencyProfile
+from airadar.perf.roofline import Deployment, StepTime, iteration_time
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperatingPoint:
+    batch: float
+    step: StepTime
+    throughput_tok_s: float  # output tokens/s of one replica
+    ttft_mean_s: float
+    tpot_mean_s: float
+    ttft_p99_s: float
+    tpot_p99_s: float
+    rate_rps: float
+
+
+def kv_per_sequence_bytes(dep: Deployment, *, input_tokens: float, output_tokens: float) -> float:
+    ctx = input_tokens + output_tokens / 2.0
+    return kv_bytes_per_token(model=dep.model, precision=dep.precision, context=ctx) * ctx
+
+
+def batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
+                output_tokens: float) -> int:
+    """Most sequences that fit memory on this replica, capped by the stack's batch limit."""
+    n = max_sequences(hw=dep.hw, devices=dep.devices, weights_total_bytes=dep.weights_total_bytes(),
+                      kv_per_seq_bytes=kv_per_sequence_bytes(dep, input_tokens=input_tokens,
+                                                             output_tokens=output_tokens),
+                      reserve=profile.mem_reserve)
+    return min(n, profile.batch_cap)
+
+
+def steady_step(dep: Deployment, profile: EfficiencyProfile, *, batch: float,
+                input_tokens: float, output_tokens: float) -> StepTime:
+    return iteration_time(dep=dep, profile=profile, decode=batch,
+                          context=input_tokens + output_tokens / 2.0,
+                          prefill_tokens=batch * input_tokens / max(output_tokens, 1.0))
+
+
+def prefill_alone_s(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float) -> float:
+    return iteration_time(dep=dep, profile=profile, decode=0, context=input_tokens,
+                          prefill_tokens=input_tokens).time_s
+
+
+def _batches(limit: int) -> list[int]:
+    out, b = [], 1
+    while b < limit:
+        out.append(b)
+        b *= 2
+    out.append(limit)
+    return out
+
+
+def offline(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
+            output_tokens: float, batch: int | None = None) -> OperatingPoint:
+    """Maximum output tokens/s of one replica (all requests queued)."""
+    limit = batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens)
+    if batch is not None:
+        limit = min(limit, batch)
+    if limit < 1:
+        raise ValueError("no sequence fits")
+    best: tuple[float, int, StepTime] | None = None
+    for b in _batches(limit):
+        st = steady_step(dep, profile, batch=b, input_tokens=input_tokens,
+                         output_tokens=output_tokens)
+        tput = b / st.time_s
+        if best is None or tput > best[0] * 1.0001:
+            best = (tput, b, st)
+    assert best is not None
+    tput, b, st = best
+    pf = prefill_alone_s(dep, profile, input_tokens=input_tokens)
+    return OperatingPoint(batch=b, step=st, throughput_tok_s=tput, ttft_mean_s=pf + st.time_s,
+                          tpot_mean_s=st.time_s, ttft_p99_s=(pf + st.time_s) * profile.ttft_tail,
+                          tpot_p99_s=st.time_s * profile.tpot_tail,
+                          rate_rps=tput / max(output_tokens, 1.0))
+
+
+def at_rate(dep: Deployment, profile: EfficiencyProfile, *, rate_rps: float, input_tokens: float,
+            output_tokens: float, capacity_rps: float, limit: int) -> OperatingPoint:
+    """Latency at a given arrival rate (requests/s) on one replica (fixed point of Little's
+    law: batch = rate x (TTFT + O x TPOT))."""
+    rho = min(rate_rps / capacity_rps, 0.995) if capacity_rps > 0 else 0.995
+    pf = prefill_alone_s(dep, profile, input_tokens=input_tokens)
+    b = 1.0
+    st = steady_step(dep, profile, batch=b, input_tokens=input_tokens, output_tokens=output_tokens)
+    ttft = 0.0
+    for _ in range(40):
+        st = steady_step(dep, profile, batch=b, input_tokens=input_tokens,
+                         output_tokens=output_tokens)
+        ttft = profile.ttft_k * (st.time_s + pf) / (1.0 - rho)
+        nb = min(max(rate_rps * (ttft + output_tokens * st.time_s), 1.0), float(limit))
+        if abs(nb - b) < 1e-3 * b:
+            b = nb
+            break
+        b = 0.5 * (b + nb)
+    tput = min(rate_rps * output_tokens, b / st.time_s)
+    return OperatingPoint(batch=b, step=st, throughput_tok_s=tput, ttft_mean_s=ttft,
+                          tpot_mean_s=st.time_s, ttft_p99_s=ttft * profile.ttft_tail,
+                          tpot_p99_s=st.time_s * profile.tpot_tail, rate_rps=rate_rps)
+
+
+def server(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
+           output_tokens: float, ttft_p99_s: float | None, tpot_p99_s: float | None,
+           batch: int | None = None) -> OperatingPoint | None:
+    """Highest rate whose p99 TTFT and TPOT meet the limits (None if even a trickle fails)."""
+    off = offline(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
+                  batch=batch)
+    cap = off.rate_rps
+    limit = int(off.batch) if batch else batch_limit(dep, profile, input_tokens=input_tokens,
+                                                       output_tokens=output_tokens)
+
+    def ok(p: OperatingPoint) -> bool:
+        return ((ttft_p99_s is None or p.ttft_p99_s <= ttft_p99_s)
+                and (tpot_p99_s is None or p.tpot_p99_s <= tpot_p99_s))
+
+    hi = cap * profile.server_util
+    p_hi = at_rate(dep, profile, rate_rps=hi, input_tokens=input_tokens,
+                   output_tokens=output_tokens, capacity_rps=cap, limit=limit)
+    if ok(p_hi):
+        return p_hi
+    lo_rate = hi * 1e-4
+    p_lo = at_rate(dep, profile, rate_rps=lo_rate, input_tokens=input_tokens,
+                   output_tokens=output_tokens, capacity_rps=cap, limit=limit)
+    if not ok(p_lo):
+        return None
+    lo = lo_rate
+    for _ in range(40):
+        mid = math.sqrt(lo * hi)
+        p = at_rate(dep, profile, rate_rps=mid, input_tokens=input_tokens,
+                    output_tokens=output_tokens, capacity_rps=cap, limit=limit)
+        if ok(p):
+            lo, p_lo = mid, p
+        else:
+            hi = mid
+        if hi / lo < 1.002:
+            break
+    return p_lo
+
+
+def single_stream(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
+                  output_tokens: float) -> OperatingPoint:
+    """One request at a time."""
+    pf = prefill_alone_s(dep, profile, input_tokens=input_tokens)
+    st = iteration_time(dep=dep, profile=profile, decode=1,
+                        context=input_tokens + output_tokens / 2.0, prefill_tokens=0)
+    e2e = pf + (output_tokens - 1) * st.time_s
+    return OperatingPoint(batch=1, step=st, throughput_tok_s=output_tokens / e2e,
+                          ttft_mean_s=pf, tpot_mean_s=st.time_s, ttft_p99_s=pf * profile.ttft_tail,
+                          tpot_p99_s=st.time_s * profile.tpot_tail, rate_rps=1.0 / e2e)

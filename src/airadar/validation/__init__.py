@@ -1,0 +1,1 @@
+"""Scoring the performance model against measurements and fitting its efficiency profiles."""

@@ -1,0 +1,184 @@
+"""Predict mapped measurement rows and summarise the errors (APE = |pred - meas| / meas)."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from airadar.errors import AiradarError
+from airadar.perf import estimate as est_mod
+from airadar.perf import nonllm, serving
+from airadar.perf.profiles import EfficiencyProfile, lookup
+from airadar.perf.roofline import Deployment
+from airadar.specs.precision import Sparsity
+from airadar.validation.rows import Query
+
+DENSE = Sparsity()
+
+
+def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int, float]:
+    """Best layout for offline throughput; returns (deployment, replicas, tok/s)."""
+    best: tuple[float, Deployment, int] | None = None
+    layouts = est_mod.layouts_for(q.count)
+    if q.tp:
+        layouts = [lay for lay in layouts if lay.tp == q.tp and lay.pp == 1] or layouts
+    for lay in layouts:
+        dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
+                         tp=lay.tp, pp=lay.pp)
+        if serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                               output_tokens=q.output_tokens) * 1 < q.beams:
+            continue
+        op = serving.offline(dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens)
+        t = op.throughput_tok_s * lay.replicas / q.beams
+        # ties (within 2%) go to the wider tensor-parallel group: same throughput, lower latency
+        if best is None or t > best[0] * 1.02 or (t > best[0] * 0.98 and dep.tp > best[1].tp):
+            best = (t, dep, lay.replicas)
+    if best is None:
+        raise AiradarError("does not fit memory")
+    return best[1], best[2], best[0]
+
+
+def predict(q: Query, prof: EfficiencyProfile) -> float:
+    """Predicted value of the row's metric, in SI units."""
+    if not q.model.is_llm:
+        def bt(b: float) -> float:
+            return nonllm.batch_time(model=q.model, hw=q.hw, devices=q.count, precision=q.precision,
+                                     sparsity=DENSE, profile=prof, batch=b).time_s
+        if q.mode == "single-stream":
+            return bt(1) * prof.ttft_tail if q.target == "latency" else 1 / bt(1)
+        if q.mode == "multistream":
+            return bt(8) * prof.ttft_tail
+        b = float(prof.batch_cap * q.count)
+        if q.mode == "server" and q.latency_slo_s:
+            while b > 1 and bt(b) * prof.ttft_tail > q.latency_slo_s:
+                b /= 2
+            return b / bt(b) * prof.server_util
+        return b / bt(b)
+    dep, replicas, off_tput = _llm_offline_dep(q, prof)
+    if q.mode == "offline" and q.target == "tok_s":
+        return off_tput
+    cap_rps = off_tput / q.output_tokens / replicas * q.beams
+    limit = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                                output_tokens=q.output_tokens)
+    if q.mode == "single-stream":
+        op = serving.single_stream(dep, prof, input_tokens=q.input_tokens,
+                                   output_tokens=q.output_tokens * q.beams)
+        return (op.ttft_mean_s + (q.output_tokens - 1) * op.tpot_mean_s) * prof.ttft_tail
+    if q.mode == "server":
+        op_s = serving.server(dep, prof, input_tokens=q.input_tokens,
+                              output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
+                              tpot_p99_s=q.tpot_slo_s)
+        if op_s is None:
+            raise AiradarError("predicted infeasible under the SLOs")
+        return op_s.throughput_tok_s * replicas / q.beams
+    # at a given rate (companion latency rows, online QPS rows)
+    if not q.rate_rps:
+        return _burst(q, dep, prof, replicas)
+    rate = q.rate_rps / replicas * q.beams
+    op = serving.at_rate(dep, prof, rate_rps=rate, input_tokens=q.input_tokens,
+                         output_tokens=q.output_tokens, capacity_rps=cap_rps, limit=limit)
+    return {"tok_s": op.throughput_tok_s * replicas / q.beams, "ttft_mean": op.ttft_mean_s,
+            "ttft_p99": op.ttft_p99_s, "tpot_mean": op.tpot_mean_s,
+            "tpot_p99": op.tpot_p99_s}[q.target]
+
+
+def _burst(q: Query, dep: Deployment, prof: EfficiencyProfile, replicas: int) -> float:
+    """All requests sent at once (QPS=INF): they are served in waves of the largest batch;
+    the mean request waits half the waves before it, then its own prefill."""
+    found = re.search(r"(\d+) requests", q.scenario)
+    n = float(found.group(1)) if found else 500.0
+    limit = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                                output_tokens=q.output_tokens)
+    b = max(1.0, min(float(limit), n / replicas))
+    st = serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
+                             output_tokens=q.output_tokens)
+    waves = max(n / replicas / b, 1.0)
+    wave_s = q.output_tokens * st.time_s
+    pf = serving.prefill_alone_s(dep, prof, input_tokens=q.input_tokens * b)
+    ttft = prof.ttft_k * ((waves - 1.0) / 2.0 * wave_s + pf)
+    return {"tok_s": b * replicas / st.time_s / q.beams, "ttft_mean": ttft,
+            "ttft_p99": ttft * prof.ttft_tail, "tpot_mean": st.time_s,
+            "tpot_p99": st.time_s * prof.tpot_tail}[q.target]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scored:
+    query: Query
+    predicted: float
+    profile: str
+    low: float
+    high: float
+
+    @property
+    def ape(self) -> float:
+        return abs(self.predicted - self.query.measured) / self.query.measured
+
+    @property
+    def log_ratio(self) -> float:
+        return math.log(self.predicted / self.query.measured)
+
+    @property
+    def inside(self) -> bool:
+        return self.low <= self.query.measured <= self.high
+
+
+def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = None,
+          ) -> tuple[list[Scored], dict[str, int]]:
+    """Predict every query with its profile (given mapping, else the shipped lookup)."""
+    out: list[Scored] = []
+    skipped: dict[str, int] = {}
+    for q in queries:
+        prof = _profile_for(q, profiles)
+        try:
+            p = predict(q, prof)
+        except AiradarError as exc:
+            skipped[str(exc)] = skipped.get(str(exc), 0) + 1
+            continue
+        if not (p > 0 and math.isfinite(p)):
+            skipped["prediction not finite"] = skipped.get("prediction not finite", 0) + 1
+            continue
+        lo, hi = est_mod._interval(p, prof.sigma_log)
+        if q.target not in ("tok_s", "samples_s"):
+            lo, hi = p * math.exp(-est_mod.Z80 * prof.sigma_log), p * math.exp(
+                est_mod.Z80 * prof.sigma_log)
+        out.append(Scored(query=q, predicted=p, profile=prof.key, low=lo, high=hi))
+    return out, skipped
+
+
+def _profile_for(q: Query, profiles: dict[str, EfficiencyProfile] | None) -> EfficiencyProfile:
+    if profiles is None:
+        return lookup(q.hw.hw_class, q.stack, q.hw.id)
+    from airadar.perf.profiles import SPEC_ONLY, STACK_BATCH_CAP, stack_family
+    fam = stack_family(q.stack)
+    for key in (f"{q.hw.hw_class}/{fam}", f"{q.hw.hw_class}/*", "*/*"):
+        if key in profiles:
+            p = profiles[key]
+            return p.with_values(batch_cap=STACK_BATCH_CAP.get(fam, p.batch_cap))
+    return SPEC_ONLY.with_values(batch_cap=STACK_BATCH_CAP.get(fam, SPEC_ONLY.batch_cap))
+
+
+def summary(scored: list[Scored]) -> dict[str, Any]:
+    def block(items: list[Scored]) -> dict[str, Any]:
+        if not items:
+            return {"rows": 0}
+        apes = [s.ape for s in items]
+        return {"rows": len(items), "median_ape": statistics.median(apes),
+                "within_25pct": sum(a <= 0.25 for a in apes) / len(apes),
+                "interval_coverage": sum(s.inside for s in items) / len(items),
+                "median_log_bias": statistics.median(s.log_ratio for s in items)}
+
+    groups: dict[str, dict[str, list[Scored]]] = defaultdict(lambda: defaultdict(list))
+    for s in scored:
+        q = s.query
+        groups["scenario"][q.scenario_kind].append(s)
+        groups["metric"][q.target].append(s)
+        groups["hardware"][q.hw.id].append(s)
+        groups["model"][q.model.id].append(s)
+        groups["source"][q.source.split(" ")[0]].append(s)
+        groups["profile"][s.profile].append(s)
+    return {"overall": block(scored),
+            "groups": {g: {k: block(v) for k, v in sorted(d.items())} for g, d in groups.items()}}

@@ -1,0 +1,33 @@
+"""Shared fixtures: an isolated AIRADAR_HOME per test and paths to shared data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CALIBRATION = ROOT / "data" / "calibration.csv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRADAR_HOME", str(tmp_path / "home"))
+    from airadar.catalog.loader import clear_caches
+    from airadar.perf.profiles import load_profiles
+
+    clear_caches()
+    load_profiles.cache_clear()
+
+
+def run_cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a subprocess."""
+    env = dict(os.environ)
+    if home is not None:
+        env["AIRADAR_HOME"] = str(home)
+    env.pop("AIRADAR_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "airadar", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
