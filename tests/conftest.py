@@ -17,10 +17,14 @@ CALIBRATION = ROOT / "data" / "calibration.csv"
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRADAR_HOME", str(tmp_path / "home"))
     from airadar.catalog.loader import clear_caches
+    from airadar.catalog.sites import load_sites
     from airadar.perf.profiles import load_profiles
+    from airadar.policy.sovereignty import load_rules
 
     clear_caches()
     load_profiles.cache_clear()
+    load_sites.cache_clear()
+    load_rules.cache_clear()
 
 
 def run_cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:

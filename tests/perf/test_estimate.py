@@ -28,9 +28,9 @@ def test_server_throughput_never_exceeds_offline() -> None:
     kw = {"model": resolve.model("llama-3.1-70b"), "hw": resolve.hardware("h200"), "count": 2,
           "precision": Precision.parse("fp8"), "input_tokens": 1000, "output_tokens": 200}
     off = estimate(mode="offline", **kw).throughput_output_tokens_per_s
-    srv = estimate(mode="server", ttft_p99_s=2.0, tpot_p99_s=0.05, **kw)
+    srv = estimate(mode="server", ttft_p99_s=2.0, tpot_p99_s=0.1, **kw)
     assert srv.throughput_output_tokens_per_s <= off * (1 + 1e-9)
-    assert srv.tpot_p99_s <= 0.05 + 1e-9
+    assert srv.tpot_p99_s <= 0.1 + 1e-9
 
 
 def test_model_that_does_not_fit_says_by_how_much() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 import yaml
@@ -66,7 +67,7 @@ def show(name: str = typer.Argument(..., help="hardware, model or site id/alias"
     from airadar.catalog import resolve
     from airadar.errors import UnknownNameError
 
-    obj: object
+    obj: Any
     try:
         obj = resolve.hardware(name)
     except UnknownNameError as e_hw:
@@ -78,7 +79,7 @@ def show(name: str = typer.Argument(..., help="hardware, model or site id/alias"
                 obj = site(name)
             except (UnknownNameError, ImportError):
                 raise e_hw from None
-    data = obj.model_dump(mode="json")  # type: ignore[attr-defined]
+    data = obj.model_dump(mode="json")
     if as_json:
         print_json(data)
     else:

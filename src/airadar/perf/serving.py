@@ -96,37 +96,60 @@ def offline(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
 
 def at_rate(dep: Deployment, profile: EfficiencyProfile, *, rate_rps: float, input_tokens: float,
             output_tokens: float, capacity_rps: float, limit: int) -> OperatingPoint:
-    """Latency at a given arrival rate (requests/s) on one replica (fixed point of Little's
-    law: batch = rate x (TTFT + O x TPOT))."""
+    """Latency at a given arrival rate (requests/s) on one replica.
+
+    Sequences in service obey Little's law over their service time only (prefill plus O
+    decode steps): batch = rate x (prefill + O x step), capped at ``limit``; queueing before
+    admission lengthens TTFT, not the batch."""
     rho = min(rate_rps / capacity_rps, 0.995) if capacity_rps > 0 else 0.995
     pf = prefill_alone_s(dep, profile, input_tokens=input_tokens)
     b = 1.0
     st = steady_step(dep, profile, batch=b, input_tokens=input_tokens, output_tokens=output_tokens)
-    ttft = 0.0
     for _ in range(40):
         st = steady_step(dep, profile, batch=b, input_tokens=input_tokens,
                          output_tokens=output_tokens)
-        ttft = profile.ttft_k * (st.time_s + pf) / (1.0 - rho)
-        nb = min(max(rate_rps * (ttft + output_tokens * st.time_s), 1.0), float(limit))
+        nb = min(max(rate_rps * (pf + output_tokens * st.time_s), 1.0), float(limit))
         if abs(nb - b) < 1e-3 * b:
             b = nb
             break
         b = 0.5 * (b + nb)
+    ttft = profile.ttft_k * (st.time_s + pf) / (1.0 - rho)
     tput = min(rate_rps * output_tokens, b / st.time_s)
     return OperatingPoint(batch=b, step=st, throughput_tok_s=tput, ttft_mean_s=ttft,
                           tpot_mean_s=st.time_s, ttft_p99_s=ttft * profile.ttft_tail,
                           tpot_p99_s=st.time_s * profile.tpot_tail, rate_rps=rate_rps)
 
 
+def slo_batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
+                    output_tokens: float, tpot_p99_s: float | None, limit: int) -> int:
+    """Largest batch whose p99 TPOT meets the limit (engines are configured this way for a
+    latency-bounded service); at least 1."""
+    if tpot_p99_s is None:
+        return limit
+    lo, hi = 1, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        st = steady_step(dep, profile, batch=mid, input_tokens=input_tokens,
+                         output_tokens=output_tokens)
+        if st.time_s * profile.tpot_tail <= tpot_p99_s:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def server(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
            output_tokens: float, ttft_p99_s: float | None, tpot_p99_s: float | None,
            batch: int | None = None) -> OperatingPoint | None:
     """Highest rate whose p99 TTFT and TPOT meet the limits (None if even a trickle fails)."""
+    full = batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens)
+    if batch:
+        full = min(full, batch)
+    limit = slo_batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
+                            tpot_p99_s=tpot_p99_s, limit=full)
     off = offline(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
-                  batch=batch)
+                  batch=limit)
     cap = off.rate_rps
-    limit = int(off.batch) if batch else batch_limit(dep, profile, input_tokens=input_tokens,
-                                                       output_tokens=output_tokens)
 
     def ok(p: OperatingPoint) -> bool:
         return ((ttft_p99_s is None or p.ttft_p99_s <= ttft_p99_s)

@@ -34,7 +34,7 @@ from airadar.validation.score import predict
 MIN_ROWS = 6
 _P1 = ("ce_prefill", "me", "ovh_layer_s", "ce_other")
 _LO = np.log([0.02, 0.05, 1e-7, 0.005])
-_HI = np.log([1.0, 1.0, 5e-3, 1.0])
+_HI = np.log([1.0, 1.0, 1e-4, 1.0])
 _X0 = np.log([0.5, 0.7, 2e-5, 0.3])
 
 

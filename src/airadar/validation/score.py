@@ -61,9 +61,13 @@ def predict(q: Query, prof: EfficiencyProfile) -> float:
     dep, replicas, off_tput = _llm_offline_dep(q, prof)
     if q.mode == "offline" and q.target == "tok_s":
         return off_tput
-    cap_rps = off_tput / q.output_tokens / replicas * q.beams
-    limit = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                                output_tokens=q.output_tokens)
+    limit = serving.slo_batch_limit(
+        dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+        tpot_p99_s=q.tpot_slo_s,
+        limit=serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                                  output_tokens=q.output_tokens))
+    cap_rps = serving.offline(dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+                              batch=limit).rate_rps
     if q.mode == "single-stream":
         op = serving.single_stream(dep, prof, input_tokens=q.input_tokens,
                                    output_tokens=q.output_tokens * q.beams)

@@ -1,0 +1,82 @@
+"""Deployment cost from the catalogs: sites, prices and their provenance."""
+
+from __future__ import annotations
+
+import pytest
+
+from airadar.catalog import resolve
+from airadar.catalog.sites import load_sites, site
+from airadar.cost.deployment import CostUnavailable, deployment_cost
+from airadar.specs.financial import Financials
+from tests.conftest import run_cli
+
+
+def test_site_catalog_coverage() -> None:
+    """>= 30 sites; >= 7 cloud providers; EU sovereign offerings, EU-parented providers,
+    an air-gapped site and edge sites are present."""
+    sites = load_sites()
+    assert len(sites) >= 30
+    clouds = {s.operator for s in sites if s.kind == "cloud"}
+    assert len(clouds) >= 7
+    assert any(s.sovereign_offering for s in sites)
+    assert {"OVH SAS", "Scaleway SAS", "IONOS SE", "Hetzner Online GmbH"} <= clouds
+    assert any(s.connectivity == "air-gapped" for s in sites)
+    assert {"edge", "device", "colo", "onprem"} <= {s.kind for s in sites}
+
+
+def test_every_site_figure_has_a_source() -> None:
+    """PUE, grid intensity, tariffs and offers all carry source and as_of."""
+    for s in load_sites():
+        for v in (s.pue, s.grid_gco2_per_kwh, s.electricity_usd_per_kwh, s.colo_usd_per_kw_month):
+            if v is not None:
+                assert v.source and v.as_of, s.id
+        for o in s.offers or ():
+            assert o.source and o.as_of, (s.id, o.hardware)
+
+
+def test_cloud_cost_uses_the_sourced_price() -> None:
+    """8x H100 at AWS us-east-1 on demand = 8 x $6.88 = $55.04/h (the p5.48xlarge price)."""
+    c = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("aws-us-east-1"),
+                        fin=Financials(), throughput_tok_s=10_000, bottleneck="memory")
+    assert c.usd_per_hour == pytest.approx(55.04)
+    assert "datareceipts" in c.provenance["price"]
+
+
+def test_partial_instances_are_billed_whole() -> None:
+    """3 GPUs on an 8-GPU instance bill 8."""
+    c = deployment_cost(hw=resolve.hardware("h100"), devices=3, site=site("aws-us-east-1"),
+                        fin=Financials(), throughput_tok_s=None, bottleneck="memory")
+    assert c.billed_devices == 8
+
+
+def test_missing_tariff_is_a_named_user_parameter() -> None:
+    """A site without a sourced tariff asks for financial.electricity_usd_per_kwh."""
+    with pytest.raises(CostUnavailable, match="electricity_usd_per_kwh"):
+        deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-de"),
+                        fin=Financials(), throughput_tok_s=None, bottleneck="memory")
+    c = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-de"),
+                        fin=Financials(electricity_usd_per_kwh=0.2), throughput_tok_s=None,
+                        bottleneck="memory")
+    assert c.provenance["electricity"] == "scenario"
+
+
+def test_eur_tariff_is_converted() -> None:
+    """Finland's EUR 0.0939/kWh is converted with the ECB 2024 rate 1.0824."""
+    fin = Financials(utilization=1.0, amortization_years=4)
+    a = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-fi"), fin=fin,
+                        throughput_tok_s=None, bottleneck="compute")
+    b = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-fi"),
+                        fin=fin.model_copy(update={"electricity_usd_per_kwh": 0.0939 * 1.0824}),
+                        throughput_tok_s=None, bottleneck="compute")
+    assert a.breakdown.components["energy"] == pytest.approx(b.breakdown.components["energy"])
+
+
+def test_cost_cli_bad_input() -> None:
+    """Unknown site, negative years, utilization > 1, hardware not offered: one line each."""
+    for args, needle in ((["-H", "h100", "-s", "mars-1"], "unknown site"),
+                         (["-H", "h100", "-s", "colo-us-va", "--years", "-1"], "--years"),
+                         (["-H", "h100", "-s", "colo-us-va", "--utilization", "1.5"], "--utilization"),
+                         (["-H", "l4", "-s", "aws-us-east-1"], "offers")):
+        r = run_cli("cost", *args)
+        assert r.returncode == 2, r.stderr
+        assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
