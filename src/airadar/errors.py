@@ -6,6 +6,7 @@
     │   └── UnknownNameError     a hardware/model/site/data-class name with no match (suggests near names)
     ├── ScenarioError            a scenario file is malformed (file, line, field)
     ├── InfeasibleError          nothing satisfies the constraints (which one ruled out the last)
+    │   └── SLOInfeasibleError   latency limits unmet even at the lowest load
     └── BackendError             a measurement backend or store failed
 
 The command line turns each into one line, ``error: <message>``, and a non-zero exit code:
@@ -71,6 +72,10 @@ class InfeasibleError(AiradarError):
     """Nothing satisfies the constraints."""
 
     exit_code = 3
+
+
+class SLOInfeasibleError(InfeasibleError):
+    """The latency limits cannot be met even at the lowest load."""
 
 
 class BackendError(AiradarError):

@@ -57,7 +57,7 @@ def test_missing_tariff_is_a_named_user_parameter() -> None:
     c = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-de"),
                         fin=Financials(electricity_usd_per_kwh=0.2), throughput_tok_s=None,
                         bottleneck="memory")
-    assert c.provenance["electricity"] == "scenario"
+    assert c.provenance["electricity"].startswith("scenario")
 
 
 def test_eur_tariff_is_converted() -> None:
@@ -65,10 +65,8 @@ def test_eur_tariff_is_converted() -> None:
     fin = Financials(utilization=1.0, amortization_years=4)
     a = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-fi"), fin=fin,
                         throughput_tok_s=None, bottleneck="compute")
-    b = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-fi"),
-                        fin=fin.model_copy(update={"electricity_usd_per_kwh": 0.0939 * 1.0824}),
-                        throughput_tok_s=None, bottleneck="compute")
-    assert a.breakdown.components["energy"] == pytest.approx(b.breakdown.components["energy"])
+    by_hand = a.it_power_w / 1000 * 1.56 * 0.0939 * 1.0824
+    assert a.breakdown.components["energy"] == pytest.approx(by_hand)
 
 
 def test_cost_cli_bad_input() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=True)
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console = Console(highlight=False, soft_wrap=True, width=170)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

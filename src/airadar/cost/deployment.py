@@ -149,12 +149,12 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
     if site.owned:
         price, psrc = purchase_per_device(hw, fin)
         prov["purchase"] = psrc
-        if fin.electricity_usd_per_kwh is not None:
-            tariff = fin.electricity_usd_per_kwh
-            prov["electricity"] = "scenario"
-        elif site.electricity_usd_per_kwh is not None:
+        if site.electricity_usd_per_kwh is not None:
             tariff = _usd(site.electricity_usd_per_kwh)
             prov["electricity"] = _src(site.electricity_usd_per_kwh)
+        elif fin.electricity_usd_per_kwh is not None:
+            tariff = fin.electricity_usd_per_kwh
+            prov["electricity"] = "scenario (site has no sourced tariff)"
         else:
             raise CostUnavailable("financial.electricity_usd_per_kwh", None,
                                   f"a tariff for site {site.id}: none with a public source is "

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airadar.errors import InfeasibleError, SpecError
+from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
@@ -185,7 +185,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
                 f"{model.id} at {precision.label} does not fit {count}x {hw.id}: needs "
                 f"{nearest_short / 1e9:.1f} GB more than the usable memory (weights + KV for one "
                 f"sequence of {input_tokens + output_tokens:.0f} tokens)")
-        raise InfeasibleError(
+        raise SLOInfeasibleError(
             f"{model.id} on {count}x {hw.id} cannot meet the limits (TTFT p99 "
             f"{ttft_p99_s and ttft_p99_s * 1e3} ms, TPOT p99 {tpot_p99_s and tpot_p99_s * 1e3} ms)"
             " even at the lowest load")

@@ -19,6 +19,7 @@ class Financials(Frozen):
     #: fraction of the hours the deployment is busy (for $/token and average power)
     utilization: float = Field(default=0.6, gt=0, le=1)
     term: Term = "on-demand"
+    #: tariff for owned sites that ship no sourced tariff (sourced site tariffs take precedence)
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
     pue: float | None = Field(default=None, ge=1, le=3)
     purchase_usd_per_device: float | None = Field(default=None, ge=0)

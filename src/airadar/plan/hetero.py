@@ -1,0 +1,213 @@
+"""Heterogeneous plans, each compared with the best single-type fleet:
+
+* a mix of hardware types chosen by an integer program (HiGHS through
+  ``scipy.optimize.milp``) that serves the request-size classes at least cost;
+* prefill and decode on different hardware (disaggregated serving, as in DistServe, Zhong et
+  al. 2024, arXiv:2401.09670), with the KV cache moved over the link between them;
+* base load on owned hardware with burst to cloud, sized hour by hour from the daily curve;
+* edge devices against a central deployment."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from airadar.errors import AiradarError
+from airadar.perf import serving
+from airadar.perf.estimate import estimate
+from airadar.perf.memory import kv_bytes_per_token
+from airadar.perf.profiles import default_stack, lookup
+from airadar.perf.roofline import Deployment, iteration_time
+from airadar.specs.model import ModelSpec
+from airadar.specs.precision import Precision, Sparsity
+from airadar.specs.scenario import Lengths, Workload
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetType:
+    """One candidate replica type for the mix: what it costs and what it serves."""
+
+    label: str
+    hw_id: str
+    precision: str
+    devices_per_replica: int
+    site: str
+    term: str
+    usd_per_replica_hour: float
+
+
+def request_classes(wl: Workload) -> list[tuple[str, float, float]]:
+    """(name, input tokens, share of requests). From p50/p90/max when given: half the traffic
+    at p50, 40% at p90 and 10% at max (or 2 x p90); else a single class at the mean."""
+    it = wl.input_tokens
+    if isinstance(it, Lengths) and it.p50 and it.p90:
+        top = it.max or 2 * it.p90
+        return [("short", it.p50, 0.5), ("long", it.p90, 0.4), ("longest", top, 0.1)]
+    return [("all", wl.input_mean, 1.0)]
+
+
+def solve_mix(types: list[FleetType], caps: np.ndarray, demand: np.ndarray
+              ) -> tuple[np.ndarray, float] | None:
+    """Integer replicas x_t and continuous class routing y_tc minimising sum cost_t x_t,
+    subject to sum_t y_tc = demand_c and sum_c y_tc / cap_tc <= x_t. Returns (x, cost)."""
+    nt, nc = caps.shape
+    nv = nt + nt * nc
+    cost = np.concatenate([[t.usd_per_replica_hour for t in types], np.zeros(nt * nc)])
+    a_eq = np.zeros((nc, nv))
+    for c in range(nc):
+        for t in range(nt):
+            a_eq[c, nt + t * nc + c] = 1.0
+    a_cap = np.zeros((nt, nv))
+    for t in range(nt):
+        a_cap[t, t] = -1.0
+        for c in range(nc):
+            if caps[t, c] > 0:
+                a_cap[t, nt + t * nc + c] = 1.0 / caps[t, c]
+    ub = np.full(nv, np.inf)
+    for t in range(nt):
+        for c in range(nc):
+            if caps[t, c] <= 0:
+                ub[nt + t * nc + c] = 0.0
+    res = milp(c=cost, constraints=[LinearConstraint(a_eq, demand, demand),
+                                    LinearConstraint(a_cap, -np.inf, 0.0)],
+               integrality=np.concatenate([np.ones(nt), np.zeros(nt * nc)]),
+               bounds=Bounds(np.zeros(nv), ub), options={"time_limit": 10.0})
+    if res.x is None or not res.success:
+        return None
+    x = np.round(res.x[:nt])
+    return x, float(cost[:nt] @ x)
+
+
+def class_capacity(model: ModelSpec, hw_lookup: dict[str, Any], t: FleetType, inp: float,
+                   out: float, ttft: float | None, tpot: float | None, stack: str | None) -> float:
+    """Requests/s one replica of type ``t`` serves for requests of ``inp`` input tokens."""
+    try:
+        e = estimate(model=model, hw=hw_lookup[t.hw_id], count=t.devices_per_replica,
+                     precision=Precision.parse(t.precision), input_tokens=inp,
+                     output_tokens=out, mode="server", ttft_p99_s=ttft, tpot_p99_s=tpot,
+                     stack=stack)
+    except AiradarError:
+        return 0.0
+    return (e.throughput_output_tokens_per_s or 0.0) / out
+
+
+def mixed_fleet(model: ModelSpec, wl: Workload, types: list[FleetType], hw_lookup: dict[str, Any],
+                stack: str | None) -> dict[str, Any]:
+    classes = request_classes(wl)
+    ttft = wl.slo.ttft_p99_ms / 1e3 if wl.slo.ttft_p99_ms else None
+    tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
+    need = wl.peak_rps * (1 + wl.headroom)
+    demand = np.array([need * share for _, _, share in classes])
+    caps = np.array([[class_capacity(model, hw_lookup, t, inp, wl.output_mean, ttft, tpot, stack)
+                      for _, inp, _ in classes] for t in types])
+    single = []
+    for i, t in enumerate(types):
+        if np.all(caps[i] > 0):
+            n = math.ceil(float(np.sum(demand / caps[i])) - 1e-9)
+            single.append((n * t.usd_per_replica_hour, i, n))
+    best_single = min(single) if single else None
+    sol = solve_mix(types, caps, demand) if len(types) else None
+    out: dict[str, Any] = {
+        "classes": [{"name": n, "input_tokens": i, "share": s} for n, i, s in classes],
+        "types": [t.label for t in types],
+        "capacity_rps_per_replica": caps.tolist(),
+        "solver": "HiGHS (scipy.optimize.milp)",
+    }
+    if best_single:
+        c, i, n = best_single
+        out["best_single"] = {"type": types[i].label, "replicas": n, "usd_per_hour": c}
+    if sol is not None:
+        x, cost = sol
+        out["mix"] = {"replicas": {types[i].label: int(v) for i, v in enumerate(x) if v > 0},
+                      "usd_per_hour": cost}
+        if best_single:
+            out["saving_vs_single"] = 1 - cost / best_single[0]
+    return out
+
+
+def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, Any]],
+                  stack: str | None) -> dict[str, Any] | None:
+    """Best (prefill type, decode type) pair: prefill pool sized on prompt tokens/s, decode pool
+    on output tokens/s at the TPOT limit, KV moved over the prefill device's scale-out link."""
+    if not model.is_llm or len(pools) < 1:
+        return None
+    inp, out = wl.input_mean, wl.output_mean
+    need = wl.peak_rps * (1 + wl.headroom)
+    tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
+    ttft = wl.slo.ttft_p99_ms / 1e3 if wl.slo.ttft_p99_ms else None
+    rows = []
+    for t, hw in pools:
+        prec = Precision.parse(t.precision)
+        prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id)
+        dep = Deployment(model=model, hw=hw, precision=prec, sparsity=Sparsity(),
+                         tp=t.devices_per_replica, pp=1)
+        limit = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)
+        if limit < 1:
+            continue
+        pf_batch = max(1, min(limit, 8))
+        pf_s = iteration_time(dep=dep, profile=prof, decode=0, context=inp,
+                              prefill_tokens=inp * pf_batch).time_s
+        prefill_rps = pf_batch / pf_s
+        b = serving.slo_batch_limit(dep, prof, input_tokens=inp, output_tokens=out,
+                                    tpot_p99_s=tpot, limit=limit)
+        st = iteration_time(dep=dep, profile=prof, decode=b, context=inp + out / 2, prefill_tokens=0)
+        decode_rps = b / st.time_s / out
+        kv_s = kv_bytes_per_token(model=model, precision=prec, context=inp) * inp / max(
+            hw.scale_out_bandwidth_bytes_per_s, 1e8)
+        rows.append({"type": t, "prefill_rps": prefill_rps, "decode_rps": decode_rps,
+                     "prefill_s": pf_s / pf_batch * pf_batch, "kv_transfer_s": kv_s,
+                     "tpot_s": st.time_s * prof.tpot_tail})
+    if not rows:
+        return None
+    best = None
+    for p in rows:
+        for d in rows:
+            if tpot and d["tpot_s"] > tpot:
+                continue
+            ttft_est = p["prefill_s"] + p["kv_transfer_s"]
+            if ttft and ttft_est > ttft:
+                continue
+            n_p = math.ceil(need / p["prefill_rps"] - 1e-9)
+            n_d = math.ceil(need / d["decode_rps"] - 1e-9)
+            cost = n_p * p["type"].usd_per_replica_hour + n_d * d["type"].usd_per_replica_hour
+            if best is None or cost < best[0]:
+                best = (cost, p, d, n_p, n_d, ttft_est)
+    if best is None:
+        return {"note": "no prefill/decode pair meets the SLOs"}
+    cost, p, d, n_p, n_d, ttft_est = best
+    return {"prefill": {"type": p["type"].label, "replicas": n_p},
+            "decode": {"type": d["type"].label, "replicas": n_d},
+            "kv_transfer_ms": p["kv_transfer_s"] * 1e3, "ttft_estimate_ms": ttft_est * 1e3,
+            "usd_per_hour": cost,
+            "method": "prefill pool sized on prompt throughput (batch of up to 8 prompts), decode "
+                      "pool at the largest batch meeting the TPOT limit; KV bytes over the "
+                      "prefill device's scale-out bandwidth"}
+
+
+def base_plus_burst(wl: Workload, owned: FleetType | None, owned_cap_rps: float,
+                    cloud: FleetType | None, cloud_cap_rps: float) -> dict[str, Any] | None:
+    """Owned replicas k for the base, on-demand cloud replicas for each hour's remainder."""
+    if owned is None or cloud is None or owned_cap_rps <= 0 or cloud_cap_rps <= 0:
+        return None
+    need_h = [wl.peak_rps * f * (1 + wl.headroom) for f in wl.curve]
+    kmax = math.ceil(max(need_h) / owned_cap_rps - 1e-9)
+
+    def day_cost(k: int) -> float:
+        c = k * owned.usd_per_replica_hour * 24
+        for n in need_h:
+            rest = max(0.0, n - k * owned_cap_rps)
+            c += math.ceil(rest / cloud_cap_rps - 1e-9) * cloud.usd_per_replica_hour
+        return c
+
+    costs = [day_cost(k) for k in range(kmax + 1)]
+    k = int(np.argmin(costs))
+    return {"owned": owned.label, "cloud": cloud.label, "owned_replicas": k,
+            "usd_per_day": costs[k], "all_owned_usd_per_day": costs[kmax],
+            "all_cloud_usd_per_day": costs[0],
+            "saving_vs_all_owned": 1 - costs[k] / costs[kmax] if costs[kmax] else 0.0,
+            "method": "hour-by-hour over the 24-value daily curve; cloud replicas scale with the "
+                      "hour's demand, owned replicas are paid around the clock"}

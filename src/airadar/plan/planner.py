@@ -1,0 +1,317 @@
+"""``plan``: enumerate, size, filter, score, rank, Pareto, and the heterogeneous options.
+Every rejected candidate keeps its reason; an infeasible scenario names the constraint that
+removed the last candidates and how close the nearest came."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from airadar.catalog import resolve
+from airadar.catalog.loader import load_hardware
+from airadar.catalog.sites import load_sites
+from airadar.catalog.sites import site as get_site
+from airadar.cost.deployment import deployment_cost
+from airadar.errors import InfeasibleError
+from airadar.plan import hetero
+from airadar.plan.options import PerfOption, Rejection, build_options
+from airadar.plan.pareto import pareto_mask
+from airadar.plan.scoring import OK, REASONS, Grid, score
+from airadar.policy.sovereignty import SiteVerdict, evaluate
+from airadar.specs.model import ModelSpec, spec_from_config_file
+from airadar.specs.scenario import Scenario
+from airadar.specs.site import Site
+from airadar.units import HOURS_PER_MONTH
+
+TOP_DETAIL = 15
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    option: PerfOption
+    site: Site
+    term: str
+    usd_per_hour: float
+    usd_per_month: float
+    usd_per_mtok: float
+    kwh_month: float
+    kgco2e_month: float
+    facility_kw: float
+    billed_devices: int
+    utilization: float
+    verdict: SiteVerdict
+    pareto: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.option.label} @ {self.site.id} ({self.term})"
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.option
+        return {
+            "label": self.label, "hardware": o.hw.id, "hardware_class": o.hw.hw_class,
+            "devices": o.devices, "billed_devices": self.billed_devices,
+            "replicas": o.replicas, "devices_per_replica": o.devices_per_replica,
+            "layout": o.est.layout.label, "precision": o.precision, "sparsity": o.sparsity,
+            "mode": o.mode, "site": self.site.id, "site_kind": self.site.kind,
+            "country": self.site.country, "term": self.term,
+            "usd_per_hour": self.usd_per_hour, "usd_per_month": self.usd_per_month,
+            "usd_per_million_output_tokens": self.usd_per_mtok,
+            "ttft_p50_ms": o.ttft_p50_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
+            "tpot_p99_ms": o.tpot_p99_s * 1e3, "e2e_p99_ms": o.e2e_p99_s * 1e3,
+            "capacity_rps": o.capacity_rps_per_replica * o.replicas,
+            "utilization": self.utilization, "bottleneck": o.bottleneck,
+            "kwh_per_month": self.kwh_month, "tco2e_per_month": self.kgco2e_month / 1000,
+            "facility_kw": self.facility_kw, "quality": o.quality,
+            "quality_source": o.quality_source, "verdict": self.verdict.decision,
+            "verdict_reasons": self.verdict.reasons,
+            "policy": self.verdict.to_json(), "pareto": self.pareto,
+            "perf_provenance": o.est.provenance["kind"] + " / " + o.est.provenance["profile"],
+            "latency_source": "analytical queueing model (perf.serving)",
+            **({"cost_detail": self.detail} if self.detail else {}),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanResult:
+    scenario: Scenario
+    model: ModelSpec
+    ranked: list[Candidate]
+    rejected: dict[str, Any]
+    heterogeneous: dict[str, Any]
+    stats: dict[str, Any]
+    verdicts: dict[str, SiteVerdict]
+
+    @property
+    def pareto(self) -> list[Candidate]:
+        return [c for c in self.ranked if c.pareto]
+
+    def to_json(self, limit: int | None = None) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name, "model": self.model.id,
+            "objective": self.scenario.objective,
+            "workload": self.scenario.workload.model_dump(mode="json"),
+            "ranked": [c.to_json() for c in self.ranked[:limit]],
+            "pareto": [c.label for c in self.pareto],
+            "rejected": self.rejected, "heterogeneous": self.heterogeneous,
+            "policy": {k: v.to_json() for k, v in self.verdicts.items()},
+            "stats": self.stats,
+            "assumptions": assumptions(self),
+        }
+
+
+def assumptions(res: PlanResult) -> list[dict[str, str]]:
+    """The figures every ranked number depends on, with their sources."""
+    out = []
+    seen = set()
+    for c in res.ranked[:TOP_DETAIL]:
+        hw = c.option.hw
+        for k, v in hw.sources.items():
+            key = (hw.id, k)
+            if key not in seen:
+                seen.add(key)
+                out.append({"what": f"{hw.id} {k}", "source": f"{v.source} ({v.as_of})"})
+        for k, v in (c.detail.get("provenance") or {}).items():
+            if isinstance(v, str) and (c.site.id, k) not in seen:
+                seen.add((c.site.id, k))
+                out.append({"what": f"{c.site.id} {k}", "source": v})
+    out.append({"what": "model", "source": f"{res.model.source.source} ({res.model.source.as_of})"})
+    out.append({"what": "performance", "source": "roofline x calibration profile "
+                "(catalog/data/profiles.yaml, fitted on data/calibration.csv)"})
+    return out
+
+
+def load_model(sc: Scenario, base: Path | None = None) -> ModelSpec:
+    m = sc.model
+    if m.endswith(".json"):
+        p = Path(m)
+        if not p.is_absolute() and base is not None:
+            p = base / p
+        return spec_from_config_file(p)
+    return resolve.model(m)
+
+
+def _objective(c: Candidate, objective: str) -> float:
+    return {"min_tco": c.usd_per_hour, "min_cost_per_token": c.usd_per_mtok,
+            "min_energy": c.kwh_month, "min_latency": c.option.e2e_p99_s}[objective]
+
+
+def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> PlanResult:
+    t0 = time.perf_counter()
+    model = load_model(sc, base_dir)
+    cand = sc.candidates
+    hardware = list(load_hardware()) if cand.hardware == "all" else \
+        [resolve.hardware(h) for h in cand.hardware]
+    sites = list(load_sites()) if cand.sites == "all" else [get_site(s) for s in cand.sites]
+    sites = [s for s in sites if s.kind in cand.site_kinds]
+    options, rejections = build_options(sc, model, hardware)
+    t_perf = time.perf_counter()
+    verdicts = {s.id: evaluate(s, sc.workload.data) for s in sites}
+    wl = sc.workload
+    avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
+    con = sc.constraints
+    grid: Grid | None = None
+    ranked: list[Candidate] = []
+    t_score0 = time.perf_counter()
+    if options:
+        grid = score(options, sites, verdicts, cand.terms, sc.financial, avg_rps=avg,
+                     out_tokens=wl.output_mean if model.is_llm else 1.0, users=wl.users,
+                     max_devices=con.max_devices, power_cap_kw=con.power_cap_kw,
+                     budget_usd_per_month=con.budget_usd_per_month)
+    t_score = time.perf_counter()
+    reason_counts: Counter[str] = Counter(r.category for r in rejections)
+    examples: dict[str, list[str]] = defaultdict(list)
+    for r in rejections:
+        if len(examples[r.category]) < 5:
+            examples[r.category].append(f"{r.what}: {r.reason}")
+    if grid is not None:
+        ok = np.argwhere(grid.reason == OK)
+        for code, cat in REASONS.items():
+            n = int(np.sum(grid.reason == code))
+            if n and cat != "price":
+                reason_counts[cat] += n
+        # keep one example per category with its site-specific reason
+        for i, j, k in np.argwhere((grid.reason != OK) & (grid.reason != 1))[:2000]:
+            cat = REASONS[int(grid.reason[i, j, k])]
+            if len(examples[cat]) >= 5:
+                continue
+            s = sites[j]
+            if cat == "policy":
+                why = "; ".join(verdicts[s.id].reasons)
+            elif cat == "price":
+                why = "no sourced price or tariff (user parameter)"
+            elif cat == "devices":
+                why = f"needs {int(grid.billed_devices[i, j])} devices > max {con.max_devices}"
+            elif cat == "power":
+                why = f"{grid.facility_kw[i, j]:.1f} kW > cap {con.power_cap_kw} kW"
+            else:
+                why = (f"${grid.usd_per_hour[i, j, k] * HOURS_PER_MONTH:,.0f}/month > budget "
+                       f"${con.budget_usd_per_month or 0:,.0f}")
+            examples[cat].append(f"{options[i].label} @ {s.id}: {why}")
+        reason_counts["price"] += int(np.sum(grid.reason == 2) + np.sum(grid.reason == 3))
+        for i, j, k in ok:
+            o, s = options[i], sites[j]
+            ranked.append(Candidate(
+                option=o, site=s, term=cand.terms[k], usd_per_hour=float(grid.usd_per_hour[i, j, k]),
+                usd_per_month=float(grid.usd_per_hour[i, j, k] * HOURS_PER_MONTH),
+                usd_per_mtok=float(grid.usd_per_mtok[i, j, k]),
+                kwh_month=_finite(grid.kwh_month[i, j]),
+                kgco2e_month=_finite(grid.kgco2e_month[i, j]),
+                facility_kw=float(grid.facility_kw[i, j]), billed_devices=int(grid.billed_devices[i, j]),
+                utilization=float(grid.utilization[i]), verdict=verdicts[s.id]))
+    rank = {"allow": 0, "conditions": 1, "deny": 2}
+    ranked.sort(key=lambda c: (_objective(c, sc.objective), rank[c.verdict.decision],
+                               c.usd_per_hour, c.option.e2e_p99_s, c.kwh_month, c.label))
+    if not ranked:
+        raise InfeasibleError(_why_infeasible(sc, rejections, reason_counts, examples, grid))
+    pts = np.array([[c.usd_per_hour, c.option.e2e_p99_s, c.kwh_month] for c in ranked])
+    mask = pareto_mask(np.nan_to_num(pts, nan=np.inf))
+    ranked = [Candidate(**{**c.__dict__, "pareto": bool(m)}) for c, m in zip(ranked, mask,
+                                                                              strict=True)]
+    if detail:
+        ranked = _with_detail(ranked, sc, avg, model)
+    het = _heterogeneous(sc, model, ranked) if detail else {}
+    t_end = time.perf_counter()
+    n_scored = grid.count if grid is not None else 0
+    stats = {"options": len(options), "sites": len(sites), "terms": len(cand.terms),
+             "candidates_scored": n_scored, "feasible": len(ranked),
+             "seconds": {"perf": round(t_perf - t0, 3), "scoring": round(t_score - t_score0, 4),
+                         "total": round(t_end - t0, 3)},
+             "candidates_per_second": n_scored / max(t_score - t_score0, 1e-9)}
+    rejected = {"by_reason": dict(reason_counts), "examples": dict(examples)}
+    return PlanResult(scenario=sc, model=model, ranked=ranked, rejected=rejected,
+                      heterogeneous=het, stats=stats, verdicts=verdicts)
+
+
+def _finite(x: float) -> float:
+    """NaN (power not published) sorts last as +inf."""
+    return math.inf if math.isnan(x) else float(x)
+
+
+def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: ModelSpec
+                 ) -> list[Candidate]:
+    out = []
+    for n, c in enumerate(ranked):
+        if n < TOP_DETAIL or c.pareto:
+            fin = sc.financial.model_copy(update={"utilization": max(min(c.utilization, 1.0), 1e-6),
+                                                   "term": c.term})
+            tput = avg * sc.workload.output_mean / c.utilization if model.is_llm else None
+            try:
+                d = deployment_cost(hw=c.option.hw, devices=c.option.devices, site=c.site, fin=fin,
+                                    throughput_tok_s=tput, bottleneck=c.option.bottleneck,
+                                    requests_per_s=avg)
+                c = Candidate(**{**c.__dict__, "detail": d.to_json()})
+            except Exception:  # noqa: BLE001 - detail is best effort; the score stands
+                pass
+        out.append(c)
+    return out
+
+
+def _why_infeasible(sc: Scenario, rejections: list[Rejection], counts: Counter[str],
+                    examples: dict[str, list[str]], grid: Grid | None) -> str:
+    order = ["quality", "precision", "memory", "slo", "price", "policy", "devices", "power",
+             "budget"]
+    last = next((c for c in reversed(order) if counts.get(c)), None)
+    near = ""
+    slo = [r for r in rejections if r.category == "slo" and r.miss]
+    if last == "slo" and slo:
+        best = min(slo, key=lambda r: r.miss or math.inf)
+        near = f"; nearest: {best.what} ({best.reason})"
+    elif last and examples.get(last):
+        near = f"; e.g. {examples[last][0]}"
+    summary = ", ".join(f"{k}: {v}" for k, v in counts.most_common())
+    return (f"no candidate satisfies scenario {sc.name!r}: the last candidates were removed by "
+            f"{last or 'the candidate filters'} ({summary}){near}")
+
+
+def _fleet_type(c: Candidate) -> hetero.FleetType:
+    return hetero.FleetType(label=c.label, hw_id=c.option.hw.id, precision=c.option.precision,
+                            devices_per_replica=c.option.devices_per_replica, site=c.site.id,
+                            term=c.term, usd_per_replica_hour=c.usd_per_hour / c.option.replicas)
+
+
+def _heterogeneous(sc: Scenario, model: ModelSpec, ranked: list[Candidate]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not model.is_llm:
+        out["note"] = "mix and disaggregation are computed for LLMs only"
+    central = [c for c in ranked if c.site.kind not in ("edge", "device")]
+    # distinct replica types by hardware+precision+site, cheapest first
+    seen, types = set(), []
+    for c in central:
+        key = (c.option.hw.id, c.option.precision, c.site.id, c.option.devices_per_replica)
+        if key not in seen and c.option.mode == "server":
+            seen.add(key)
+            types.append(c)
+        if len(types) >= 6:
+            break
+    hw_lookup = {c.option.hw.id: c.option.hw for c in ranked}
+    if model.is_llm and types:
+        out["mix"] = hetero.mixed_fleet(model, sc.workload, [_fleet_type(c) for c in types],
+                                        hw_lookup, sc.candidates.stack)
+        out["disaggregated"] = hetero.disaggregated(
+            model, sc.workload, [(_fleet_type(c), c.option.hw) for c in types[:4]],
+            sc.candidates.stack)
+        best = ranked[0]
+        out["best_single_usd_per_hour"] = best.usd_per_hour
+    owned = next((c for c in central if c.site.owned), None)
+    cloud = next((c for c in central if not c.site.owned), None)
+    if owned and cloud:
+        out["base_plus_burst"] = hetero.base_plus_burst(
+            sc.workload, _fleet_type(owned), owned.option.capacity_rps_per_replica,
+            _fleet_type(cloud), cloud.option.capacity_rps_per_replica)
+    edge = next((c for c in ranked if c.site.kind in ("edge", "device")), None)
+    if edge and central:
+        out["edge_vs_central"] = {
+            "edge": {"label": edge.label, "usd_per_month": edge.usd_per_month,
+                     "e2e_p99_ms": edge.option.e2e_p99_s * 1e3, "kwh_per_month": edge.kwh_month},
+            "central": {"label": central[0].label, "usd_per_month": central[0].usd_per_month,
+                        "e2e_p99_ms": central[0].option.e2e_p99_s * 1e3,
+                        "kwh_per_month": central[0].kwh_month}}
+    return out

@@ -1,0 +1,161 @@
+"""Self-contained HTML report: plotly's library is embedded once, so the file opens with no
+network. Every string that came from the scenario file is escaped."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from airadar.perf.profiles import default_stack, lookup
+from airadar.plan.planner import PlanResult
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1f24}
+h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.85em;margin:8px 0}
+td,th{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f4f6f8}.allow{color:#16794b}.conditions{color:#a36a00}.deny{color:#b3261e}
+.muted{color:#666;font-size:.85em}
+"""
+
+
+def e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _table(headers: list[str], rows: list[list[Any]], cls: str = "") -> str:
+    out = [f'<table class="{e(cls)}"><thead><tr>' + "".join(f"<th>{e(h)}</th>" for h in headers)
+           + "</tr></thead><tbody>"]
+    for r in rows:
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _figs(res: PlanResult) -> list[tuple[str, Any]]:
+    import plotly.graph_objects as go  # heavy: report layer only
+
+    ranked = res.ranked[:300]
+    figs = []
+    # Pareto front: cost vs p99 latency, colour = energy
+    par = [c for c in ranked if c.pareto]
+    rest = [c for c in ranked if not c.pareto]
+    f1 = go.Figure()
+    for group, name, sym in ((rest, "feasible", "circle-open"), (par, "Pareto front", "diamond")):
+        f1.add_trace(go.Scatter(
+            x=[c.usd_per_month for c in group], y=[c.option.e2e_p99_s * 1e3 for c in group],
+            mode="markers", name=name, marker={"symbol": sym, "size": 9,
+                                               "color": [c.kwh_month for c in group],
+                                               "colorscale": "Viridis", "showscale": name == "feasible",
+                                               "colorbar": {"title": "kWh/month"}},
+            text=[c.label for c in group], hovertemplate="%{text}<br>$%{x:,.0f}/month<br>"
+            "p99 end-to-end %{y:,.0f} ms<extra></extra>"))
+    f1.update_layout(title="Cost vs p99 latency (colour: energy)", xaxis_title="$ per month",
+                     yaxis_title="p99 end-to-end latency (ms)", xaxis_type="log", height=480)
+    figs.append(("pareto", f1))
+    # cost breakdown of the detailed candidates
+    det = [c for c in ranked if c.detail][:12]
+    comps = sorted({k for c in det for k in c.detail.get("breakdown_usd_per_hour", {})})
+    f2 = go.Figure()
+    for comp in comps:
+        f2.add_trace(go.Bar(name=comp, x=[f"#{i + 1} {c.option.hw.id}@{c.site.id}" for i, c in
+                                          enumerate(det)],
+                            y=[c.detail["breakdown_usd_per_hour"].get(comp, 0) * 730 for c in det]))
+    f2.update_layout(barmode="stack", title="Cost breakdown ($ per month)", height=420)
+    figs.append(("breakdown", f2))
+    # energy and carbon
+    top = ranked[:12]
+    f3 = go.Figure()
+    f3.add_trace(go.Bar(name="kWh/month", x=[f"#{i + 1} {c.option.hw.id}@{c.site.id}" for i, c in
+                                             enumerate(top)], y=[c.kwh_month for c in top]))
+    f3.add_trace(go.Bar(name="kg CO2e/month", x=[f"#{i + 1} {c.option.hw.id}@{c.site.id}" for i, c in
+                                                 enumerate(top)], y=[c.kgco2e_month for c in top]))
+    f3.update_layout(barmode="group", title="Energy and operational carbon per month", height=420)
+    figs.append(("energy", f3))
+    # roofline of the distinct hardware in the top candidates
+    f4 = go.Figure()
+    seen: set[str] = set()
+    import numpy as np
+    xs = np.logspace(-1, 4, 60)
+    for c in ranked[:40]:
+        hw = c.option.hw
+        if hw.id in seen or len(seen) >= 5:
+            continue
+        seen.add(hw.id)
+        prof = lookup(hw.hw_class, default_stack(hw.hw_class, hw.vendor), hw.id)
+        peak = (hw.peak_flops(c.option.precision.split("/")[0]) or hw.peak_flops("bf16") or 1.0)
+        bw = hw.main_memory.bandwidth_bytes_per_s
+        f4.add_trace(go.Scatter(x=xs, y=np.minimum(peak, xs * bw) / 1e12, mode="lines",
+                                name=f"{hw.id} roof"))
+        st = c.option.est.step_breakdown_s
+        if st:
+            # operational intensity of the chosen operating point = FLOPs / bytes
+            ai = (st.get("compute", 0) * peak * prof.ce_prefill) / max(st.get("memory", 1e-12) * bw *
+                                                                     prof.me, 1e-12)
+            att = min(peak, ai * bw) * min(1.0, prof.ce_prefill)
+            f4.add_trace(go.Scatter(x=[ai], y=[att / 1e12], mode="markers", name=f"{hw.id} step",
+                                    marker={"size": 11}))
+    f4.update_layout(title="Roofline: operating point of each chosen hardware's serving step",
+                     xaxis_type="log", yaxis_type="log", xaxis_title="FLOP per byte",
+                     yaxis_title="TFLOP/s", height=460)
+    figs.append(("roofline", f4))
+    return figs
+
+
+def render(res: PlanResult) -> str:
+    import plotly.io as pio
+
+    sc = res.scenario
+    figs = _figs(res)
+    parts = []
+    for n, (fid, fig) in enumerate(figs):
+        parts.append(f'<div id="fig-{fid}" class="plot">' + pio.to_html(
+            fig, include_plotlyjs=(n == 0), full_html=False, div_id=f"plot-{fid}") + "</div>")
+    colour = lambda d: f'<span class="{d}">{d}</span>'  # noqa: E731
+    rows = []
+    for i, c in enumerate(res.ranked[:25], 1):
+        o = c.option
+        rows.append([i, e(o.hw.id), c.billed_devices, e(o.precision), e(c.site.id), e(c.term),
+                     f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}",
+                     f"{o.ttft_p99_s * 1e3:,.0f}", f"{o.tpot_p99_s * 1e3:,.0f}",
+                     f"{c.kwh_month:,.0f}", f"{c.kgco2e_month / 1000:,.2f}",
+                     colour(c.verdict.decision), "yes" if c.pareto else ""])
+    ranked_html = _table(["#", "hardware", "devices", "precision", "site", "term", "$/month",
+                          "$/1M tokens", "TTFT p99 ms", "TPOT p99 ms", "kWh/month", "tCO2e/month",
+                          "verdict", "Pareto"], rows, "ranked")
+    pol_rows = []
+    for sid, v in sorted(res.verdicts.items()):
+        for vd in v.verdicts:
+            pol_rows.append([e(sid), colour(vd.decision), e(vd.rule), e(vd.reason), e(vd.basis)])
+    policy_html = _table(["site", "verdict", "rule", "reason", "basis"], pol_rows, "policy")
+    rej = res.rejected
+    rej_rows = [[e(k), f"{v:,}", "<br>".join(e(x) for x in rej["examples"].get(k, [])[:3])]
+                for k, v in sorted(rej["by_reason"].items(), key=lambda kv: -kv[1])]
+    rej_html = _table(["reason", "candidates", "examples"], rej_rows, "rejected")
+    ass = json.loads(json.dumps(res.to_json(limit=0)["assumptions"]))
+    ass_html = _table(["figure", "source"], [[e(a["what"]), e(a["source"])] for a in ass],
+                      "assumptions")
+    het = res.heterogeneous
+    het_html = "<pre>" + e(json.dumps(het, indent=1, default=str)) + "</pre>"
+    wl = sc.workload
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>airadar plan: {e(sc.name)}</title>
+<style>{_CSS}</style></head><body>
+<h1>airadar plan: {e(sc.name)}</h1>
+<p>{e(sc.description)}</p>
+<p>Model <b>{e(res.model.id)}</b>; peak {e(wl.peak_rps)} req/s; input {e(wl.input_mean)} / output
+{e(wl.output_mean)} tokens; objective {e(sc.objective)}; data class {e(wl.data.data_class)}
+(users in {e(wl.data.users_in)}).</p>
+<h2>Ranked candidates</h2>{ranked_html}
+<h2>Pareto front</h2>{parts[0]}
+<h2>Cost breakdown</h2>{parts[1]}
+<h2>Energy and carbon</h2>{parts[2]}
+<h2>Roofline</h2>{parts[3]}
+<h2>Heterogeneous plans</h2>{het_html}
+<h2>Why the rest were rejected</h2>{rej_html}
+<h2>Data-sovereignty verdicts</h2>{policy_html}
+<h2>Assumptions and sources</h2>{ass_html}
+<p class="muted">Latencies are from the analytical queueing model; every figure's source is listed
+above. Generated by airadar.</p>
+</body></html>"""

@@ -1,0 +1,73 @@
+"""The HTML report: self-contained, escaped, and (with Chromium) rendered without errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from airadar.plan.planner import plan
+from airadar.report.html import render
+from airadar.specs.scenario import Scenario
+from tests.plan.test_planner import SMALL
+
+XSS = "<script>alert(1)</script>"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def report_html() -> str:
+    data = yaml.safe_load(yaml.safe_dump(SMALL))
+    data["name"] = XSS
+    data["description"] = f"desc {XSS} & more"
+    return render(plan(Scenario.model_validate(data)))
+
+
+def test_scenario_strings_are_escaped(report_html: str) -> None:
+    """A scenario named <script>alert(1)</script> appears only as escaped text."""
+    assert XSS not in report_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report_html
+
+
+def test_report_is_self_contained(report_html: str) -> None:
+    """No external script or stylesheet: plotly's library is embedded."""
+    import re
+    assert not re.search(r"<script[^>]+src=", report_html)
+    assert not re.search(r"<link[^>]+href=\"?https?:", report_html)
+    assert "plotly" in report_html.lower()
+    for section in ("Ranked candidates", "Pareto front", "Cost breakdown", "Energy and carbon",
+                    "Roofline", "Data-sovereignty verdicts", "Assumptions and sources"):
+        assert section in report_html
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
+def test_report_renders_in_headless_chromium(report_html: str, tmp_path: Path) -> None:
+    """Chromium loads the report offline, finds the plots and tables, logs no console errors
+    and no alert fires; a screenshot is kept in test-artifacts/."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    page_file = tmp_path / "index.html"
+    page_file.write_text(report_html, encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    dialogs: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(page_file.as_uri())
+        page.wait_for_selector("#plot-pareto .main-svg", timeout=20000)
+        assert page.locator(".js-plotly-plot").count() >= 4
+        assert page.locator("table.ranked tbody tr").count() >= 1
+        assert page.locator("table.policy tbody tr").count() >= 1
+        assert XSS in page.locator("h1").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "plan-report.png"), full_page=False)
+        browser.close()
+    assert not errors, errors
+    assert not dialogs
