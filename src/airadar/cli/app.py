@@ -19,7 +19,7 @@ app.add_typer(policy_app, name="policy")
 
 
 def _register() -> None:
-    from airadar.cli import catalog_cmd, cost_cmd, perf_cmd, plan_cmd  # noqa: F401
+    from airadar.cli import catalog_cmd, cost_cmd, perf_cmd, plan_cmd, sim_cmd  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,6 +46,13 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10) -> None:
     console.print(t)
     console.print(f"* on the Pareto front (cost, p99 latency, energy): {len(res.pareto)} of "
                   f"{len(res.ranked)} feasible candidates")
+    for i, c in enumerate(res.ranked[:10], 1):
+        sim = c.detail.get("simulated") if c.detail else None
+        if sim:
+            console.print(f"#{i} simulated at peak ({sim['requests']:,} requests): TTFT p99 "
+                          f"{sim['ttft_p99_ms']:,.0f} ms, TPOT p99 {sim['tpot_p99_ms']:,.0f} ms, "
+                          f"{sim['goodput_fraction']:.0%} within SLOs (analytical: "
+                          f"{c.option.ttft_p99_s * 1e3:,.0f} / {c.option.tpot_p99_s * 1e3:,.0f} ms)")
     best = res.ranked[0]
     if best.verdict.decision == "conditions":
         console.print("conditions for #1: " + "; ".join(best.verdict.reasons))

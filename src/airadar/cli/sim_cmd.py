@@ -1,0 +1,104 @@
+"""``airadar simulate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from airadar.cli.app import app
+from airadar.cli.output import console, fmt, ms, print_json
+from airadar.errors import SpecError
+
+
+@app.command()
+def simulate(
+    model: str = typer.Option(..., "--model", "-m"),
+    hardware: str = typer.Option(..., "--hardware", "-H"),
+    count: int = typer.Option(1, "--count", "-n", help="devices per replica (tensor parallel)"),
+    precision: str = typer.Option("bf16"),
+    stack: str = typer.Option(None, "--stack"),
+    replicas: int = typer.Option(1, "--replicas"),
+    router: str = typer.Option("round-robin", help="round-robin or random"),
+    rate: float = typer.Option(None, "--rate", help="mean arrival rate, requests/s"),
+    requests: int = typer.Option(10_000, "--requests", help="requests to simulate"),
+    arrivals_kind: str = typer.Option("poisson", "--arrivals", help="poisson, gamma, daily"),
+    burstiness: float = typer.Option(1.0, help="gamma: coefficient of variation of gaps"),
+    daily_curve: str = typer.Option(None, help="24 comma-separated fractions of peak"),
+    trace: Path = typer.Option(None, "--trace", help="replay a CSV/JSONL trace instead"),
+    input_tokens: str = typer.Option("512", "--input-tokens", "-i",
+                                     help="N, uniform:LO:HI, lognormal:MEAN:SIGMA, empirical:FILE"),
+    output_tokens: str = typer.Option("128", "--output-tokens", "-o"),
+    max_batch: int = typer.Option(None, "--max-batch"),
+    ttft_slo_ms: float = typer.Option(None, "--ttft-slo-ms"),
+    tpot_slo_ms: float = typer.Option(None, "--tpot-slo-ms"),
+    e2e_slo_ms: float = typer.Option(None, "--e2e-slo-ms"),
+    seed: int = typer.Option(0, "--seed"),
+    trace_out: Path = typer.Option(None, "--trace-out", help="per-request records (.csv/.parquet)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Simulate serving replicas request by request (continuous batching, KV capacity)."""
+    import numpy as np
+
+    from airadar.catalog import resolve
+    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.roofline import Deployment
+    from airadar.sim.simulator import SimConfig, replica_model
+    from airadar.sim.simulator import simulate as run
+    from airadar.sim.workload import Requests, arrivals, lengths, read_trace
+    from airadar.specs.precision import Precision, Sparsity
+
+    if trace is None and (rate is None or rate <= 0):
+        raise SpecError("--rate", rate, "a rate > 0 requests/s (or --trace FILE)")
+    if requests < 1:
+        raise SpecError("--requests", requests, "an integer >= 1")
+    if count < 1:
+        raise SpecError("--count", count, "an integer >= 1")
+    spec = resolve.model(model)
+    if not spec.is_llm:
+        raise SpecError("--model", spec.id, "an LLM (the simulator serves token streams)")
+    hw = resolve.hardware(hardware)
+    dep = Deployment(model=spec, hw=hw, precision=Precision.parse(precision), sparsity=Sparsity(),
+                     tp=count, pp=1)
+    prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id)
+    rng = np.random.default_rng(seed)
+    if trace is not None:
+        req = read_trace(trace)
+    else:
+        curve = None
+        if daily_curve:
+            try:
+                curve = tuple(float(x) for x in daily_curve.split(","))
+            except ValueError:
+                raise SpecError("--daily-curve", daily_curve, "24 comma-separated numbers") from None
+        arr = arrivals(kind=arrivals_kind, rate_rps=rate, n=requests, rng=rng,
+                       burstiness=burstiness, daily_curve=curve)
+        req = Requests(arrival_s=arr, input_tokens=lengths(input_tokens, requests, rng,
+                                                           name="--input-tokens"),
+                       output_tokens=lengths(output_tokens, requests, rng, name="--output-tokens"))
+    rm = replica_model(dep, prof, mean_input=float(req.input_tokens.mean()),
+                       mean_output=float(req.output_tokens.mean()), max_batch=max_batch)
+    cfg = SimConfig(replica=rm, replicas=replicas, router=router, seed=seed,
+                    ttft_slo_s=ttft_slo_ms / 1e3 if ttft_slo_ms else None,
+                    tpot_slo_s=tpot_slo_ms / 1e3 if tpot_slo_ms else None,
+                    e2e_slo_s=e2e_slo_ms / 1e3 if e2e_slo_ms else None,
+                    provenance={"step_times": f"perf roofline x profile {prof.key}",
+                                "replica": f"{count}x {hw.id} {precision}"})
+    res = run(req, cfg, trace_out=trace_out)
+    if as_json:
+        print_json(res)
+        return
+    t = Table(title=f"{res['requests']:,} requests on {replicas} x ({count}x {hw.id}) {spec.id}")
+    t.add_column("metric")
+    t.add_column("p50", justify="right")
+    t.add_column("p90", justify="right")
+    t.add_column("p99", justify="right")
+    for k in ("ttft_s", "tpot_s", "e2e_s", "queue_s"):
+        v = res[k]
+        t.add_row(k[:-2].upper(), ms(v["p50"]), ms(v["p90"]), ms(v["p99"]))
+    console.print(t)
+    console.print(f"throughput {fmt(res['throughput_output_tokens_per_s'], 'tok/s')}, goodput "
+                  f"{fmt(res['goodput_requests_per_s'], 'req/s')}, mean batch "
+                  f"{res['mean_batch']:.1f}, dropped {res['dropped']}, simulated "
+                  f"{res['wall_s']:.0f} s in {res['runtime_s']:.2f} s")

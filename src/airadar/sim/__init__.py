@@ -1,0 +1,1 @@
+"""A fast, deterministic discrete-event simulator of LLM serving replicas."""
