@@ -31,6 +31,8 @@ def simulate(
                                      help="N, uniform:LO:HI, lognormal:MEAN:SIGMA, empirical:FILE"),
     output_tokens: str = typer.Option("128", "--output-tokens", "-o"),
     max_batch: int = typer.Option(None, "--max-batch"),
+    prefill_chunk: int = typer.Option(2048, "--prefill-chunk",
+                                      help="prompt tokens per step (chunked prefill budget)"),
     ttft_slo_ms: float = typer.Option(None, "--ttft-slo-ms"),
     tpot_slo_ms: float = typer.Option(None, "--tpot-slo-ms"),
     e2e_slo_ms: float = typer.Option(None, "--e2e-slo-ms"),
@@ -55,6 +57,8 @@ def simulate(
         raise SpecError("--requests", requests, "an integer >= 1")
     if count < 1:
         raise SpecError("--count", count, "an integer >= 1")
+    if prefill_chunk < 1:
+        raise SpecError("--prefill-chunk", prefill_chunk, "an integer >= 1")
     spec = resolve.model(model)
     if not spec.is_llm:
         raise SpecError("--model", spec.id, "an LLM (the simulator serves token streams)")
@@ -78,7 +82,8 @@ def simulate(
                                                            name="--input-tokens"),
                        output_tokens=lengths(output_tokens, requests, rng, name="--output-tokens"))
     rm = replica_model(dep, prof, mean_input=float(req.input_tokens.mean()),
-                       mean_output=float(req.output_tokens.mean()), max_batch=max_batch)
+                       mean_output=float(req.output_tokens.mean()), max_batch=max_batch,
+                       prefill_chunk_tokens=prefill_chunk)
     cfg = SimConfig(replica=rm, replicas=replicas, router=router, seed=seed,
                     ttft_slo_s=ttft_slo_ms / 1e3 if ttft_slo_ms else None,
                     tpot_slo_s=tpot_slo_ms / 1e3 if tpot_slo_ms else None,

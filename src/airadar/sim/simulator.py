@@ -32,7 +32,8 @@ class SimConfig:
 
 
 def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: float,
-                  mean_output: float, max_batch: int | None = None) -> ReplicaModel:
+                  mean_output: float, max_batch: int | None = None,
+                  prefill_chunk_tokens: int = 2048) -> ReplicaModel:
     """Step-time table and prefill cost of one replica from the perf roofline."""
     kv_tok = kv_bytes_per_token(model=dep.model, precision=dep.precision,
                                 context=mean_input + mean_output)
@@ -57,7 +58,7 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
                         prefill_tokens=max(mean_input, 1))
     return ReplicaModel(memory_s=mem, compute_s=comp, overhead_s=parts[0].overhead_s,
                         prefill_s_per_token=pn.compute_s / max(mean_input, 1), max_batch=mb,
-                        kv_capacity_tokens=cap_tokens)
+                        kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens)
 
 
 def _pct(x: np.ndarray) -> dict[str, float | None]:
