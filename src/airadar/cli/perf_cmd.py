@@ -201,3 +201,41 @@ def calibrate(
         t.add_row(k, g("spec_only"), g("fitted_in_sample"), g("cross_validated"))
     console.print(t)
     console.print(f"interval coverage (CV): {cover:.0%}; profiles written to {target}")
+
+
+@app.command()
+def graph(
+    model: Path = typer.Argument(..., help="an .onnx file"),
+    hardware: str = typer.Option(..., "--hardware", "-H"),
+    batch: str = typer.Option("1,8,32", help="comma-separated batch sizes to sweep"),
+    dtype: str = typer.Option("fp32", help="format the graph computes in"),
+    stack: str = typer.Option("onnxruntime", "--stack"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Estimate any ONNX model node by node (FLOPs and bytes by shape inference, roofline)."""
+    from airadar.catalog import resolve
+    from airadar.perf.graph import estimate_graph
+    from airadar.perf.profiles import lookup
+
+    hw = resolve.hardware(hardware)
+    try:
+        sizes = [int(b) for b in batch.split(",") if b.strip()]
+    except ValueError:
+        raise SpecError("--batch", batch, "comma-separated integers") from None
+    if not sizes or min(sizes) < 1:
+        raise SpecError("--batch", batch, "integers >= 1")
+    prof = lookup(hw.hw_class, stack, hw.id)
+    results = [estimate_graph(model, hw=hw, profile=prof, batch=b, dtype=dtype) for b in sizes]
+    if as_json:
+        print_json({"model": str(model), "hardware": hw.id, "profile": prof.key,
+                    "provenance": "spec" if prof.provenance == "spec" else "calibrated",
+                    "sweep": [r.__dict__ for r in results]})
+        return
+    t = Table(title=f"{model.name} on {hw.id} ({dtype}, profile {prof.key})")
+    for c in ("batch", "latency", "samples/s", "GFLOP", "MB moved", "compute/memory-bound nodes"):
+        t.add_column(c, justify="right")
+    for r in results:
+        t.add_row(str(r.batch), ms(r.latency_s), fmt(r.throughput_samples_per_s),
+                  fmt(r.flops / 1e9), fmt(r.bytes / 1e6),
+                  f"{r.compute_bound_nodes}/{r.memory_bound_nodes}")
+    console.print(t)
