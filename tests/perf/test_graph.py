@@ -31,6 +31,7 @@ def _model(path: Path) -> Path:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 10])],
         initializer=[w1, b1, w2])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 9  # readable by every supported ONNX Runtime
     onnx.save(m, str(path))
     return path
 

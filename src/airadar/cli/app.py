@@ -15,11 +15,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 catalog_app = typer.Typer(no_args_is_help=True, help="Browse and extend the shipped catalogs.")
 policy_app = typer.Typer(no_args_is_help=True, help="Data-sovereignty rules.")
 app.add_typer(catalog_app, name="catalog")
+results_app = typer.Typer(no_args_is_help=True, help="The measurement result store.")
 app.add_typer(policy_app, name="policy")
+app.add_typer(results_app, name="results")
 
 
 def _register() -> None:
-    from airadar.cli import catalog_cmd, cost_cmd, perf_cmd, plan_cmd, sim_cmd  # noqa: F401
+    from airadar.cli import bench_cmd, catalog_cmd, cost_cmd, perf_cmd, plan_cmd, sim_cmd  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

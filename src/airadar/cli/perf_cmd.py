@@ -128,7 +128,9 @@ def validate(
 
 @app.command()
 def calibrate(
-    from_csv: Path = typer.Option(..., "--from-csv", help="measurements (calibration.csv format)"),
+    from_csv: Path = typer.Option(None, "--from-csv", help="measurements (calibration.csv format)"),
+    from_store: str = typer.Option(None, "--from-store",
+                                   help="result store (path or URL) of this machine's bench runs"),
     folds: int = typer.Option(4, help="cross-validation folds, grouped by hardware"),
     out: Path = typer.Option(None, "--out", help="profiles file to write "
                              "(default: $AIRADAR_HOME/profiles.yaml)"),
@@ -143,6 +145,11 @@ def calibrate(
     from airadar.validation.rows import map_rows, read_rows
     from airadar.validation.score import score, summary
 
+    if (from_csv is None) == (from_store is None):
+        raise SpecError("--from-csv/--from-store", None, "exactly one of them")
+    if from_store is not None:
+        _calibrate_store(from_store, out, report, as_json)
+        return
     if folds < 2:
         raise SpecError("--folds", folds, "an integer >= 2")
     rows = read_rows(from_csv)
@@ -239,3 +246,55 @@ def graph(
                   fmt(r.flops / 1e9), fmt(r.bytes / 1e6),
                   f"{r.compute_bound_nodes}/{r.memory_bound_nodes}")
     console.print(t)
+
+
+def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json: bool) -> None:
+    """Fit this host's CPU profile from its own measurements (leave one model out)."""
+    import re
+
+    import yaml
+
+    from airadar.bench import host as host_mod
+    from airadar.bench.store import Store, store_url
+    from airadar.catalog.loader import user_dir
+    from airadar.validation.store_fit import calibrate_host, points_from_store, to_json
+
+    st = Store(store_url(store, user_dir()))
+    base = Path(store).parent.parent.parent if "://" not in store else Path.cwd()
+    points = points_from_store(st, base if base.exists() else Path.cwd())
+    meas = host_mod.measure()
+    host_id = "host-" + re.sub(r"[^a-z0-9]+", "-", meas["cpu"].lower()).strip("-")
+    row = host_mod.host_row(meas, host_id)
+    res = calibrate_host(points, row, host_id)
+    prof = res["profile"]
+    home = user_dir()
+    (home / "hardware").mkdir(parents=True, exist_ok=True)
+    (home / "hardware" / "host.yaml").write_text(yaml.safe_dump([row], sort_keys=False))
+    target = out or (home / "profiles.yaml")
+    existing = yaml.safe_load(target.read_text()) if target.is_file() else None
+    data = existing or {"meta": {}, "profiles": {}}
+    data.setdefault("profiles", {})[res["key"]] = {
+        k: v for k, v in prof.as_dict().items() if k in (
+            "ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "provenance",
+            "fitted_on")}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    if report:
+        report.write_text(to_json(res))
+    if as_json:
+        import json
+        print_json(json.loads(to_json(res)))
+        return
+    cv = res["cross_validated"]
+    console.print(f"host {host_id}: measured {meas['peak_flops_fp32'] / 1e9:.0f} GFLOP/s fp32, "
+                  f"{meas['mem_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
+    t = Table(title=f"median APE on {res['spec_only']['points']} points "
+                    f"({len(cv['held_out_models'])} models, leave one model out)")
+    for c in ("metric", "spec-only", "fitted (in-sample)", "cross-validated"):
+        t.add_column(c)
+    for k, name in (("ttft_median_ape", "TTFT"), ("tpot_median_ape", "decode step (TPOT)")):
+        t.add_row(name, f"{res['spec_only'][k]:.1%}", f"{res['fitted_in_sample'][k]:.1%}",
+                  f"{cv[k]:.1%}")
+    console.print(t)
+    console.print(f"profile {res['key']} -> {target}; hardware row -> {home / 'hardware' / 'host.yaml'}"
+                  f" (use --hardware {host_id} --stack pytorch)")

@@ -1,0 +1,1 @@
+"""Real measurements on this machine: backends, LoadGen-style scenarios, the result store."""

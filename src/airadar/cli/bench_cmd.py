@@ -1,0 +1,173 @@
+"""``airadar bench`` and ``airadar results list|show|export``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from airadar.cli.app import app, results_app
+from airadar.cli.output import console, fmt, ms, print_json
+from airadar.errors import SpecError
+
+
+def _store(store: str | None):  # type: ignore[no-untyped-def]
+    from airadar.bench.store import Store, store_url
+    from airadar.catalog.loader import user_dir
+
+    return Store(store_url(store, user_dir()))
+
+
+@app.command()
+def bench(
+    backend: str = typer.Option(..., "--backend", "-b", help="onnxruntime or torch"),
+    model: str = typer.Option(..., "--model", "-m", help=".onnx file (onnxruntime); "
+                              "config.json or catalog id (torch)"),
+    scenario: str = typer.Option("single-stream", help="single-stream, offline, server"),
+    batch: str = typer.Option("1", help="batch sizes, comma-separated (offline / LLM)"),
+    rate: float = typer.Option(None, help="server scenario: Poisson arrivals per second"),
+    input_tokens: int = typer.Option(128, "--input-tokens", "-i"),
+    output_tokens: int = typer.Option(32, "--output-tokens", "-o"),
+    precision: str = typer.Option("fp32", help="torch: fp32, bf16, fp16"),
+    threads: int = typer.Option(None, help="intra-op threads (default: the library's)"),
+    min_count: int = typer.Option(10),
+    min_duration: float = typer.Option(2.0, "--min-duration", help="seconds per point"),
+    warmup: int = typer.Option(2),
+    store: str = typer.Option(None, "--store", help="SQLite path or database URL"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Measure real inference on this machine; every sample goes to the result store."""
+    from airadar.bench import backends, loadgen
+    from airadar.bench.environment import environment
+
+    if scenario not in ("single-stream", "offline", "server"):
+        raise SpecError("--scenario", scenario, "single-stream, offline or server")
+    try:
+        batches = [int(x) for x in batch.split(",") if x.strip()]
+    except ValueError:
+        raise SpecError("--batch", batch, "comma-separated integers") from None
+    if not batches or min(batches) < 1:
+        raise SpecError("--batch", batch, "integers >= 1")
+    for name, v in (("--input-tokens", input_tokens), ("--output-tokens", output_tokens),
+                    ("--min-count", min_count)):
+        if v < 1:
+            raise SpecError(name, v, "an integer >= 1")
+    be = backends.get(backend)
+    runner = be.prepare(model, threads=threads, settings={"precision": precision})
+    st = _store(store)
+    settings = {"batches": batches, "rate": rate, "input_tokens": input_tokens,
+                "output_tokens": output_tokens, "min_count": min_count,
+                "min_duration_s": min_duration, "warmup": warmup, **runner.description}
+    run_id = st.start_run(backend=backend, model=model, scenario=scenario if runner.kind ==
+                          "graph" else "llm", settings=settings, environment=environment(threads))
+    budget = loadgen.Budget(warmup=warmup, min_count=min_count, min_duration_s=min_duration)
+    status = "complete"
+    res: dict = {}
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed} samples"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json or not sys.stderr.isatty()
+                  ) as prog:
+        task = prog.add_task(f"{backend} {scenario}", total=None)
+        try:
+            if runner.kind == "llm":
+                res = loadgen.run_llm(runner, st, run_id, batches=batches,
+                                      input_tokens=input_tokens, output_tokens=output_tokens,
+                                      budget=budget,
+                                      progress=lambda n: prog.update(task, completed=n))
+            else:
+                res = loadgen.run_graph(runner, st, run_id, scenario=scenario, batches=batches,
+                                        rate=rate, budget=budget,
+                                        progress=lambda n: prog.update(task, completed=n))
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            st.finish_run(run_id, status)
+    out = {"run_id": run_id, "status": status, "store": st.url, "settings": settings,
+           "results": res}
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"run {run_id} ({status}) stored in {st.url}")
+    for k, v in res.items():
+        if k == "energy":
+            console.print(f"energy: {v.get('note') or fmt(v.get('joules'), 'J')}")
+        elif "ttft_s" in v:
+            flag = " [yellow](spread too wide)[/]" if v["tpot_s"].get("spread_too_wide") else ""
+            console.print(f"{k}: TTFT p50 {ms(v['ttft_s']['p50'])} p99 {ms(v['ttft_s']['p99'])}; "
+                          f"TPOT p50 {ms(v['tpot_s']['p50'])}; decode "
+                          f"{fmt(v['decode_tokens_per_s'], 'tok/s')}{flag}")
+        else:
+            flag = " [yellow](spread too wide)[/]" if v.get("spread_too_wide") else ""
+            console.print(f"{k}: latency p50 {ms(v['p50'])} p90 {ms(v['p90'])} p99 "
+                          f"{ms(v['p99'])} ({v['count']} samples){flag}")
+
+
+@results_app.command("list")
+def results_list(store: str = typer.Option(None, "--store"),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Runs in the result store."""
+    runs = _store(store).list_runs()
+    if as_json:
+        print_json(runs)
+        return
+    t = Table(title=f"{len(runs)} runs")
+    for c in ("id", "backend", "model", "scenario", "samples", "status", "cpu"):
+        t.add_column(c)
+    for r in runs:
+        t.add_row(str(r["id"]), r["backend"], str(r["model"])[-40:], r["scenario"],
+                  str(r["samples"]), r["status"], str(r["environment"].get("cpu")))
+    console.print(t)
+
+
+@results_app.command("show")
+def results_show(run_id: int = typer.Argument(...), store: str = typer.Option(None, "--store")
+                 ) -> None:
+    """One run with its environment and sample summary."""
+    from airadar.bench.loadgen import summarise
+
+    st = _store(store)
+    runs = {r["id"]: r for r in st.list_runs()}
+    if run_id not in runs:
+        raise SpecError("RUN_ID", run_id, f"one of the stored runs ({len(runs)} in {st.url})")
+    samples = st.get_samples(run_id)
+    groups: dict[str, list[float]] = {}
+    for s in samples:
+        groups.setdefault(f"{s['kind']} batch {s['batch']}", []).append(s["value"])
+    print_json({**runs[run_id], "summary": {k: summarise(v) for k, v in groups.items()}})
+
+
+@results_app.command("export")
+def results_export(out: Path = typer.Argument(..., help=".csv, .json or .parquet"),
+                   store: str = typer.Option(None, "--store")) -> None:
+    """Every sample with its run's fields."""
+    st = _store(store)
+    rows = []
+    for r in st.list_runs():
+        for s in st.get_samples(r["id"]):
+            rows.append({"run_id": r["id"], "backend": r["backend"], "model": r["model"],
+                         "scenario": r["scenario"], "kind": s["kind"], "value_s": s["value"],
+                         "batch": s["batch"], "tokens": s["tokens"],
+                         "cpu": r["environment"].get("cpu")})
+    if out.suffix == ".json":
+        out.write_text(json.dumps(rows, indent=1))
+    elif out.suffix == ".csv":
+        with out.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["run_id"])
+            w.writeheader()
+            w.writerows(rows)
+    elif out.suffix == ".parquet":
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise SpecError("OUT", str(out), ".csv or .json, or install pyarrow for Parquet"
+                            ) from None
+        pq.write_table(pa.Table.from_pylist(rows), str(out))
+    else:
+        raise SpecError("OUT", str(out), "a .csv, .json or .parquet path")
+    console.print(f"{len(rows)} samples -> {out}")

@@ -1,0 +1,93 @@
+"""Measurements: the ONNX Runtime and torch backends, the store (SIGKILL-safe), results."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Path:
+    from tests.perf.test_graph import _model
+    return _model(tmp_path / "tiny.onnx")
+
+
+def test_onnx_offline_and_results(tmp_path: Path, tiny: Path) -> None:
+    """A batch sweep is stored; results list/show/export read it back."""
+    db = tmp_path / "r.sqlite"
+    r = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--scenario", "offline",
+                "--batch", "1,8", "--min-count", "5", "--min-duration", "0.1", "--store", str(db),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["results"]["batch_8"]["count"] >= 5
+    assert out["results"]["energy"]["measured"] in (True, False)
+    runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
+    assert runs[0]["samples"] >= 10 and runs[0]["environment"]["cpu"]
+    show = json.loads(run_cli("results", "show", "1", "--store", str(db)).stdout)
+    assert "latency batch 8" in show["summary"]
+    exp = tmp_path / "x.csv"
+    assert run_cli("results", "export", str(exp), "--store", str(db)).returncode == 0
+    assert exp.read_text().startswith("run_id,backend")
+
+
+def test_store_survives_sigkill(tmp_path: Path, tiny: Path) -> None:
+    """A bench killed with SIGKILL mid-run leaves a readable store with its samples."""
+    db = tmp_path / "k.sqlite"
+    env = {**os.environ, "AIRADAR_HOME": str(tmp_path / "home")}
+    p = subprocess.Popen([sys.executable, "-m", "airadar", "bench", "-b", "onnxruntime", "-m",
+                          str(tiny), "--min-count", "1000000", "--min-duration", "60",
+                          "--store", str(db)], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not db.exists() or db.stat().st_size < 40_000):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
+    assert runs and runs[0]["status"] == "running" and runs[0]["samples"] > 0
+
+
+def test_torch_llm_bench_measures_ttft_and_tpot(tmp_path: Path) -> None:
+    """A random-weight decoder from a config.json: TTFT and TPOT separately, per batch."""
+    pytest.importorskip("torch")
+    cfg = tmp_path / "mini" / "config.json"
+    cfg.parent.mkdir()
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 128, "num_hidden_layers": 2,
+                               "num_attention_heads": 4, "num_key_value_heads": 2,
+                               "intermediate_size": 256, "vocab_size": 1000}))
+    r = run_cli("bench", "-b", "torch", "-m", str(cfg), "--batch", "1,2", "-i", "16", "-o", "4",
+                "--min-count", "3", "--min-duration", "0.1", "--store", str(tmp_path / "t.db"),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)["results"]
+    assert res["batch_2"]["ttft_s"]["count"] >= 3 and res["batch_2"]["tpot_s"]["mean"] > 0
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["-b", "tensorflow", "-m", "x"], "--backend"),
+    (["-b", "onnxruntime", "-m", "/nonexistent.onnx"], "existing .onnx"),
+    (["-b", "onnxruntime", "-m", "x.onnx", "--batch", "0"], "--batch"),
+    (["-b", "onnxruntime", "-m", "x.onnx", "--store", "postgresql://u:p@127.0.0.1:1/db"],
+     "cannot open result store"),
+])
+def test_bad_input(args: list[str], needle: str, tmp_path: Path, tiny: Path) -> None:
+    """Unknown backend, missing model, bad batch, unreachable store URL: one line, exit 2."""
+    args = [str(tiny) if a == "x.onnx" else a for a in args]
+    r = run_cli("bench", *args, "--min-count", "1", "--min-duration", "0.05")
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "***" in r.stderr or "postgresql" not in r.stderr
