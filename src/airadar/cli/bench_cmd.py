@@ -34,6 +34,7 @@ def bench(
     input_tokens: int = typer.Option(128, "--input-tokens", "-i"),
     output_tokens: int = typer.Option(32, "--output-tokens", "-o"),
     precision: str = typer.Option("fp32", help="torch: fp32, bf16, fp16"),
+    variant: str = typer.Option("fp32", help="onnxruntime: fp32 or int8-dynamic (quality measured)"),
     threads: int = typer.Option(None, help="intra-op threads (default: the library's)"),
     min_count: int = typer.Option(10),
     min_duration: float = typer.Option(2.0, "--min-duration", help="seconds per point"),
@@ -58,7 +59,8 @@ def bench(
         if v < 1:
             raise SpecError(name, v, "an integer >= 1")
     be = backends.get(backend)
-    runner = be.prepare(model, threads=threads, settings={"precision": precision})
+    runner = be.prepare(model, threads=threads, settings={"precision": precision,
+                                                          "variant": variant})
     st = _store(store)
     settings = {"batches": batches, "rate": rate, "input_tokens": input_tokens,
                 "output_tokens": output_tokens, "min_count": min_count,
@@ -93,6 +95,9 @@ def bench(
         print_json(out)
         return
     console.print(f"run {run_id} ({status}) stored in {st.url}")
+    if "quality_cosine_vs_fp32" in settings:
+        console.print(f"quality: cosine vs fp32 {settings['quality_cosine_vs_fp32']:.4f} "
+                      f"({settings['quality_method']})")
     for k, v in res.items():
         if k == "energy":
             console.print(f"energy: {v.get('note') or fmt(v.get('joules'), 'J')}")
