@@ -5,10 +5,11 @@ datasheet units to SI in one place. Rows are validated at load; a bad row raises
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -17,6 +18,8 @@ from airadar.specs.base import build
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec, spec_from_hf_config
 from airadar.units import gb_to_bytes, gbps_to_bytes_per_s, tflops_to_flops
+
+T = TypeVar("T")
 
 DATA = resources.files("airadar.catalog") / "data"
 #: libyaml's C loader when PyYAML was built with it (10x faster start-up), else pure Python
@@ -135,24 +138,24 @@ def _rows(path: Any, name: str) -> list[dict[str, Any]]:
     return data
 
 
-@lru_cache(maxsize=1)
-def load_hardware() -> tuple[HardwareSpec, ...]:
-    rows = [hardware_from_row(r) for r in _rows(DATA / "hardware.yaml", "hardware.yaml")]
-    extra = user_dir() / "hardware"
+def load_with_user_rows(name: str, parse: Callable[[dict[str, Any], str], T]) -> list[T]:
+    """Rows of the shipped ``data/<name>.yaml`` then of ``$AIRADAR_HOME/<name>/*.yaml``."""
+    rows = [parse(r, f"{name}.yaml") for r in _rows(DATA / f"{name}.yaml", f"{name}.yaml")]
+    extra = user_dir() / name
     if extra.is_dir():
         for f in sorted(extra.glob("*.yaml")):
-            rows += [hardware_from_row(r, file=str(f)) for r in _rows(f, str(f))]
-    return tuple(rows)
+            rows += [parse(r, str(f)) for r in _rows(f, str(f))]
+    return rows
+
+
+@lru_cache(maxsize=1)
+def load_hardware() -> tuple[HardwareSpec, ...]:
+    return tuple(load_with_user_rows("hardware", hardware_from_row))
 
 
 @lru_cache(maxsize=1)
 def load_models() -> tuple[ModelSpec, ...]:
-    rows = [model_from_row(r) for r in _rows(DATA / "models.yaml", "models.yaml")]
-    extra = user_dir() / "models"
-    if extra.is_dir():
-        for f in sorted(extra.glob("*.yaml")):
-            rows += [model_from_row(r, file=str(f)) for r in _rows(f, str(f))]
-    return tuple(rows)
+    return tuple(load_with_user_rows("models", model_from_row))
 
 
 def clear_caches() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from airadar.catalog.loader import DATA, _rows, read_yaml, user_dir
+from airadar.catalog.loader import DATA, load_with_user_rows, read_yaml
 from airadar.catalog.resolve import normalise
 from airadar.errors import AiradarError, CatalogError, UnknownNameError
 from airadar.specs.base import build
@@ -30,11 +30,7 @@ def site_from_row(raw: dict[str, Any], file: str = "sites.yaml") -> Site:
 
 @lru_cache(maxsize=1)
 def load_sites() -> tuple[Site, ...]:
-    rows = [site_from_row(r) for r in _rows(DATA / "sites.yaml", "sites.yaml")]
-    extra = user_dir() / "sites"
-    if extra.is_dir():
-        for f in sorted(extra.glob("*.yaml")):
-            rows += [site_from_row(r, file=str(f)) for r in _rows(f, str(f))]
+    rows = load_with_user_rows("sites", site_from_row)
     ids = [s.id for s in rows]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
