@@ -166,11 +166,17 @@ def _size_one(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision,
         if cap <= 0:
             continue
         replicas = max(1, math.ceil(need_rps / cap - 1e-9))
+        lat = (est.ttft_p50_s, est.ttft_p99_s, est.tpot_p99_s, e2e_p99)
+        if model.is_llm and mode == "server":
+            lat = _at_peak(sc, model, hw, prec, sp, est, inp, out, peak_rps=sc.workload.peak_rps,
+                           groups=replicas, tpot=tpot) or lat
         options.append(PerfOption(
             hw=hw, precision=prec.label, sparsity=sp.label, mode=mode, devices_per_replica=n,
-            replicas=replicas, capacity_rps_per_replica=cap, ttft_p50_s=est.ttft_p50_s,
-            ttft_p99_s=est.ttft_p99_s, tpot_p99_s=est.tpot_p99_s, e2e_p99_s=e2e_p99,
-            bottleneck=est.bottleneck, quality=q[0], quality_source=q[1], est=est))
+            replicas=replicas, capacity_rps_per_replica=cap, ttft_p50_s=lat[0],
+            ttft_p99_s=lat[1], tpot_p99_s=lat[2], e2e_p99_s=lat[3],
+            bottleneck=est.bottleneck, quality=q[0], quality_source=q[1], est=est,
+            extra={"at_capacity_ms": {"ttft_p99": est.ttft_p99_s * 1e3,
+                                      "tpot_p99": est.tpot_p99_s * 1e3}}))
         fitted.append(n)
         if len(fitted) >= 2:
             break
@@ -198,3 +204,29 @@ def _slo_at_lowest_load(model: ModelSpec, hw: HardwareSpec, n: int, prec: Precis
     name, got, lim = max(misses, key=lambda t: t[1] / t[2])
     return Rejection(what=f"{what} x{n}", category="slo", miss=got / lim, reason=(
         f"even at the lowest load {name} is {got * 1e3:.1f} ms > limit {lim * 1e3:.1f} ms"))
+
+
+def _at_peak(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision, sp: Sparsity,
+             est: Estimate, inp: float, out: float, *, peak_rps: float, groups: int,
+             tpot: float | None) -> tuple[float, float, float, float] | None:
+    """Latencies at the peak rate spread over the sized replicas (the SLO check above used the
+    replica's capacity, the worst case); ``None`` if it cannot be computed."""
+    from airadar.perf import serving
+    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.roofline import Deployment
+
+    lay = est.layout
+    dep = Deployment(model=model, hw=hw, precision=prec, sparsity=sp, tp=lay.tp, pp=lay.pp)
+    prof = lookup(hw.hw_class, sc.candidates.stack or default_stack(hw.hw_class, hw.vendor),
+                  hw.id)
+    try:
+        full = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)
+        limit = serving.slo_batch_limit(dep, prof, input_tokens=inp, output_tokens=out,
+                                        tpot_p99_s=tpot, limit=full)
+        cap = serving.offline(dep, prof, input_tokens=inp, output_tokens=out, batch=limit).rate_rps
+        op = serving.at_rate(dep, prof, rate_rps=peak_rps / (groups * lay.replicas),
+                             input_tokens=inp, output_tokens=out, capacity_rps=cap, limit=limit)
+    except (AiradarError, ValueError, ZeroDivisionError):
+        return None
+    return (op.ttft_mean_s, op.ttft_p99_s, op.tpot_p99_s,
+            op.ttft_p99_s + max(out - 1, 0) * op.tpot_p99_s)
