@@ -127,3 +127,40 @@ def test_cli_contract_and_bad_input(tmp_path: Path) -> None:
     for args in (["--rate", "-1"], ["--rate", "1", "--trace", str(tmp_path / "none.csv")]):
         r = run_cli("simulate", "-m", "llama-3.1-8b", "-H", "h100", *args)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_least_loaded_router_beats_round_robin_on_bursts() -> None:
+    """With bursty arrivals and mixed lengths, joining the least-loaded replica keeps p99 TTFT
+    at or below round-robin's."""
+    rng = np.random.default_rng(5)
+    n = 6000
+    req = Requests(arrival_s=arrivals(kind="gamma", rate_rps=120, n=n, rng=rng, burstiness=3),
+                   input_tokens=lengths("lognormal:600:1.0", n, rng, name="i"),
+                   output_tokens=lengths("lognormal:150:1.0", n, rng, name="o"))
+    rr = simulate(req, SimConfig(replica=RM, replicas=4, router="round-robin"))
+    ll = simulate(req, SimConfig(replica=RM, replicas=4, router="least-loaded"))
+    assert ll["completed"] + ll["dropped"] == n
+    assert ll["ttft_s"]["p99"] <= rr["ttft_s"]["p99"]
+
+
+def test_recompute_preemption_when_the_cache_runs_out() -> None:
+    """A small KV cache under the recompute policy preempts, yet every request completes with
+    its own number of output tokens."""
+    from dataclasses import replace
+    small = replace(RM, kv_capacity_tokens=6000, max_batch=64)
+    req = _req(2000, 40, seed=9, inp="uniform:100:800", out="uniform:50:400")
+    r = simulate(req, SimConfig(replica=small, kv_policy="recompute"))
+    assert r["preemptions"] > 0
+    assert r["completed"] + r["dropped"] == 2000 and r["dropped"] == 0
+    base = simulate(req, SimConfig(replica=small))
+    assert r["throughput_output_tokens_per_s"] > 0 and base["preemptions"] == 0
+
+
+def test_disaggregated_pools_hand_off_the_kv_cache() -> None:
+    """Prefill pool then decode pool: requests are conserved, and end-to-end includes the
+    KV transfer delay."""
+    req = _req(3000, 30, seed=4)
+    r = simulate(req, SimConfig(replica=RM, replicas=1, prefill_replica=RM, prefill_replicas=1,
+                                kv_transfer_s=0.05))
+    assert r["disaggregated"] and r["completed"] + r["dropped"] == 3000
+    assert r["e2e_s"]["p50"] >= r["ttft_s"]["p50"] + 0.05

@@ -20,7 +20,13 @@ def simulate(
     precision: str = typer.Option("bf16"),
     stack: str = typer.Option(None, "--stack"),
     replicas: int = typer.Option(1, "--replicas"),
-    router: str = typer.Option("round-robin", help="round-robin or random"),
+    router: str = typer.Option("round-robin", help="round-robin, random or least-loaded"),
+    preemption: str = typer.Option("none", help="none (book full length) or recompute"),
+    prefill_replicas: int = typer.Option(0, "--prefill-replicas",
+                                         help="disaggregated: replicas of a prefill-only pool"),
+    kv_transfer_ms: float = typer.Option(None, "--kv-transfer-ms",
+                                         help="disaggregated: KV hand-off time (default: KV bytes "
+                                              "over the device's scale-out link)"),
     rate: float = typer.Option(None, "--rate", help="mean arrival rate, requests/s"),
     requests: int = typer.Option(10_000, "--requests", help="requests to simulate"),
     arrivals_kind: str = typer.Option("poisson", "--arrivals", help="poisson, gamma, daily"),
@@ -84,7 +90,21 @@ def simulate(
     rm = replica_model(dep, prof, mean_input=float(req.input_tokens.mean()),
                        mean_output=float(req.output_tokens.mean()), max_batch=max_batch,
                        prefill_chunk_tokens=prefill_chunk)
+    if preemption not in ("none", "recompute"):
+        raise SpecError("--preemption", preemption, "none or recompute")
+    if prefill_replicas < 0:
+        raise SpecError("--prefill-replicas", prefill_replicas, "an integer >= 0")
+    transfer = 0.0
+    if prefill_replicas:
+        from airadar.perf.memory import kv_bytes_per_token
+        mean_in = float(req.input_tokens.mean())
+        transfer = kv_transfer_ms / 1e3 if kv_transfer_ms is not None else (
+            kv_bytes_per_token(model=spec, precision=dep.precision, context=mean_in) * mean_in
+            / max(hw.scale_out_bandwidth_bytes_per_s, 1e8))
     cfg = SimConfig(replica=rm, replicas=replicas, router=router, seed=seed,
+                    kv_policy="recompute" if preemption == "recompute" else "reserve",
+                    prefill_replica=rm if prefill_replicas else None,
+                    prefill_replicas=prefill_replicas, kv_transfer_s=transfer,
                     ttft_slo_s=ttft_slo_ms / 1e3 if ttft_slo_ms else None,
                     tpot_slo_s=tpot_slo_ms / 1e3 if tpot_slo_ms else None,
                     e2e_slo_s=e2e_slo_ms / 1e3 if e2e_slo_ms else None,
@@ -103,6 +123,8 @@ def simulate(
         v = res[k]
         t.add_row(k[:-2].upper(), ms(v["p50"]), ms(v["p90"]), ms(v["p99"]))
     console.print(t)
+    if res["preemptions"]:
+        console.print(f"preemptions (recompute): {res['preemptions']:,}")
     console.print(f"throughput {fmt(res['throughput_output_tokens_per_s'], 'tok/s')}, goodput "
                   f"{fmt(res['goodput_requests_per_s'], 'req/s')}, mean batch "
                   f"{res['mean_batch']:.1f}, dropped {res['dropped']}, simulated "

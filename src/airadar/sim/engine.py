@@ -62,111 +62,185 @@ class ReplicaResult:
     max_batch_seen: int
     batch_time_weighted: float
     busy_s: float
+    preemptions: int = 0
 
 
-def run_replica(model: ReplicaModel, idx: np.ndarray, arrival: np.ndarray, inp: np.ndarray,
-                out: np.ndarray) -> ReplicaResult:
-    """Serve requests ``idx`` (sorted by arrival) on one replica.
+class Replica:
+    """One replica's state; ``submit`` requests in time order, ``advance`` the clock.
 
     Admitted prompts are prefilled in chunks of at most ``prefill_chunk_tokens`` per step,
     first come first served (Sarathi-Serve); a request emits its first token at the end of the
     step that finishes its prompt, then one token per step. Steps without prefill work are
-    jumped over in one go until the next arrival or completion."""
+    jumped over in one go until the next arrival, completion or (with ``recompute``) the step
+    at which the KV cache would overflow. KV policy: ``reserve`` books a request's full length
+    at admission (no preemption); ``recompute`` books what it holds and, when the cache is
+    full, preempts the most recently admitted sequence, which goes back to the head of the
+    queue to recompute its prompt plus the tokens it had generated (vLLM's recompute
+    policy)."""
+
+    def __init__(self, model: ReplicaModel, ins: list[int], outs: list[int], kv_policy: str,
+                 admit: list[float], first: list[float], finish: list[float]) -> None:
+        if kv_policy not in ("reserve", "recompute"):
+            raise SpecError("preemption", kv_policy, "reserve (none) or recompute")
+        self.m = model
+        self.step_s = model.step_s.tolist()
+        self.mem_s = model.memory_s.tolist()
+        self.comp_s = model.compute_s.tolist()
+        self.ins, self.outs = ins, outs
+        self.recompute = kv_policy == "recompute"
+        self.admit, self.first, self.finish = admit, first, finish
+        self.now = 0.0
+        self.step = 0
+        self.b = 0
+        self.resident = 0
+        self.heap: list[tuple[int, int, int]] = []  # (finish step, request, version)
+        self.version: dict[int, int] = {}
+        self.first_step: dict[int, int] = {}
+        self.extra: dict[int, int] = {}  # tokens to recompute after a preemption
+        self.left: dict[int, int] = {}  # output tokens still to produce after a preemption
+        self.prefill: deque[list[int]] = deque()
+        self.waiting: deque[int] = deque()
+        self.dropped: list[int] = []
+        self.preemptions = 0
+        self.max_seen = 0
+        self.area = 0.0
+        self.busy = 0.0
+
+    @property
+    def outstanding(self) -> int:
+        return len(self.waiting) + self.b
+
+    def _need(self, j: int) -> int:
+        if self.recompute:
+            return self.ins[j] + self.extra.get(j, 0) + 1
+        return self.ins[j] + self.outs[j]
+
+    def submit(self, j: int, t: float) -> None:
+        if self.ins[j] + self.outs[j] > self.m.kv_capacity_tokens:
+            self.dropped.append(j)
+            return
+        if self.b == 0 and not self.waiting and self.now < t:
+            self.now = t
+        self.waiting.append(j)
+
+    def _admit(self) -> None:
+        m = self.m
+        while self.waiting and self.b < m.max_batch and \
+                self.resident + self._need(self.waiting[0]) <= m.kv_capacity_tokens:
+            j = self.waiting.popleft()
+            self.resident += self._need(j)
+            self.b += 1
+            if math.isnan(self.admit[j]):
+                self.admit[j] = self.now
+            self.prefill.append([j, self.ins[j] + self.extra.get(j, 0)])
+
+    def _preempt(self) -> bool:
+        """Free the most recently admitted decoding sequence (recompute policy)."""
+        live = [(self.admit[j], j) for _, j, v in self.heap if self.version.get(j, 0) == v]
+        if not live:
+            return False
+        _, j = max(live)
+        self.version[j] = self.version.get(j, 0) + 1
+        gen = self.step - self.first_step[j] + 1
+        self.resident -= self.ins[j] + self.extra.get(j, 0) + gen
+        self.extra[j] = self.extra.get(j, 0) + gen
+        self.left[j] = self.left.get(j, self.outs[j]) - gen
+        self.b -= 1
+        self.preemptions += 1
+        self.waiting.appendleft(j)
+        return True
+
+    def advance(self, until: float) -> None:
+        """Run steps until the clock reaches ``until`` (a step in progress then completes)."""
+        m = self.m
+        ins, outs = self.ins, self.outs
+        while self.now < until and (self.waiting or self.b):
+            self._admit()
+            if self.b == 0:
+                return
+            self.max_seen = max(self.max_seen, self.b)
+            b_dec = self.b - len(self.prefill)
+            if self.prefill:
+                budget = m.prefill_chunk_tokens
+                done: list[int] = []
+                for item in self.prefill:
+                    if budget <= 0:
+                        break
+                    take = min(budget, item[1])
+                    item[1] -= take
+                    budget -= take
+                    if item[1] == 0:
+                        done.append(item[0])
+                p = m.prefill_chunk_tokens - budget
+                while self.prefill and self.prefill[0][1] == 0:
+                    self.prefill.popleft()
+                bd = max(b_dec, 1)
+                dur = max(self.mem_s[bd], (self.comp_s[b_dec] if b_dec else 0.0)
+                          + m.prefill_s_per_token * p) + m.overhead_s
+                k = 1
+            else:
+                t_b = self.step_s[b_dec]
+                live = self._next_finish()
+                kc = live - self.step
+                gap = until - self.now
+                ka = max(1, math.ceil(gap / t_b)) if math.isfinite(until) else kc
+                k = min(kc, ka)
+                if self.recompute and b_dec:
+                    room = (m.kv_capacity_tokens - self.resident) // b_dec
+                    if room < 1 and self._preempt():
+                        continue
+                    k = min(k, max(room, 1))
+                k = max(k, 1)
+                dur = k * t_b
+                done = []
+            self.area += self.b * dur
+            self.busy += dur
+            self.now += dur
+            if self.recompute and not self.prefill and b_dec:
+                self.resident += b_dec * k
+            self.step += k
+            for j in done:
+                self.first[j] = self.now if math.isnan(self.first[j]) else self.first[j]
+                self.first_step[j] = self.step
+                rest = self.left.get(j, outs[j]) - 1
+                if rest <= 0:
+                    self.finish[j] = self.now
+                    self.resident -= self._need(j)
+                    self.b -= 1
+                else:
+                    v = self.version.get(j, 0)
+                    heapq.heappush(self.heap, (self.step + rest, j, v))
+            while self.heap and self.heap[0][0] <= self.step:
+                fs, j, v = heapq.heappop(self.heap)
+                if self.version.get(j, 0) != v:
+                    continue
+                self.finish[j] = self.now
+                if self.recompute:
+                    self.resident -= ins[j] + self.extra.get(j, 0) + (fs - self.first_step[j] + 1)
+                else:
+                    self.resident -= ins[j] + outs[j]
+                self.b -= 1
+
+    def _next_finish(self) -> int:
+        while self.heap and self.version.get(self.heap[0][1], 0) != self.heap[0][2]:
+            heapq.heappop(self.heap)
+        return self.heap[0][0] if self.heap else self.step + 1
+
+
+def run_replica(model: ReplicaModel, idx: np.ndarray, arrival: np.ndarray, inp: np.ndarray,
+                out: np.ndarray, kv_policy: str = "reserve") -> ReplicaResult:
+    """Serve requests ``idx`` (sorted by arrival) on one replica."""
     n = int(idx.size)
-    arr = arrival.tolist()
-    ins = inp.tolist()
-    outs = out.tolist()
-    step_s = model.step_s.tolist()
-    mem_s = model.memory_s.tolist()
-    comp_s = model.compute_s.tolist()
-    ovh = model.overhead_s
-    pf1 = model.prefill_s_per_token
-    chunk = model.prefill_chunk_tokens
-    max_b, cap = model.max_batch, model.kv_capacity_tokens
     admit = [math.nan] * n
     first = [math.nan] * n
     finish = [math.nan] * n
-    dropped: list[int] = []
-    heap: list[tuple[int, int]] = []  # (finish step, local index) of decoding sequences
-    prefill: deque[list[int]] = deque()  # [local index, prompt tokens left]
-    waiting: deque[int] = deque()
-    now = 0.0
-    step = 0
-    b = 0  # sequences in the batch (prefilling + decoding)
-    resident = 0
-    i = 0
-    max_seen = 0
-    area = 0.0
-    busy = 0.0
-    while i < n or waiting or heap or prefill:
-        while i < n and arr[i] <= now:
-            if ins[i] + outs[i] > cap:
-                dropped.append(i)
-            else:
-                waiting.append(i)
-            i += 1
-        while waiting and b < max_b and resident + ins[waiting[0]] + outs[waiting[0]] <= cap:
-            j = waiting.popleft()
-            resident += ins[j] + outs[j]
-            b += 1
-            admit[j] = now
-            prefill.append([j, ins[j]])
-        if b == 0:
-            if i >= n:
-                break
-            now = max(now, arr[i])
-            continue
-        max_seen = max(max_seen, b)
-        b_dec = len(heap)
-        if prefill:
-            # one step with up to `chunk` prompt tokens
-            budget = chunk
-            done: list[int] = []
-            for item in prefill:
-                if budget <= 0:
-                    break
-                take = min(budget, item[1])
-                item[1] -= take
-                budget -= take
-                if item[1] == 0:
-                    done.append(item[0])
-            p = chunk - budget
-            while prefill and prefill[0][1] == 0:
-                prefill.popleft()
-            bd = max(b_dec, 1)
-            dur = max(mem_s[bd], (comp_s[b_dec] if b_dec else 0.0) + pf1 * p) + ovh
-            area += b * dur
-            busy += dur
-            now += dur
-            step += 1
-            for j in done:
-                first[j] = now
-                if outs[j] <= 1:
-                    finish[j] = now
-                    resident -= ins[j] + outs[j]
-                    b -= 1
-                else:
-                    heapq.heappush(heap, (step + outs[j] - 1, j))
-        else:
-            t_b = step_s[b_dec]
-            kc = heap[0][0] - step
-            if i < n:
-                gap = arr[i] - now
-                ka = 1 if gap <= t_b else math.ceil(gap / t_b)
-                k = min(kc, ka)
-            else:
-                k = kc
-            k = max(k, 1)
-            dur = k * t_b
-            area += b * dur
-            busy += dur
-            now += dur
-            step += k
-        while heap and heap[0][0] <= step:
-            _, j = heapq.heappop(heap)
-            finish[j] = now
-            resident -= ins[j] + outs[j]
-            b -= 1
+    r = Replica(model, inp.tolist(), out.tolist(), kv_policy, admit, first, finish)
+    arr = arrival.tolist()
+    for i in range(n):
+        r.advance(arr[i])
+        r.submit(i, arr[i])
+    r.advance(math.inf)
     return ReplicaResult(index=idx, admit_s=np.array(admit), first_token_s=np.array(first),
-                         finish_s=np.array(finish), dropped=idx[np.array(dropped, dtype=int)],
-                         max_batch_seen=max_seen, batch_time_weighted=area, busy_s=busy)
+                         finish_s=np.array(finish), dropped=idx[np.array(r.dropped, dtype=int)],
+                         max_batch_seen=r.max_seen, batch_time_weighted=r.area, busy_s=r.busy,
+                         preemptions=r.preemptions)

@@ -3,9 +3,10 @@ contract (TTFT, TPOT, end-to-end p50/p90/p99, throughput, goodput)."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from airadar.errors import SpecError
 from airadar.perf.memory import kv_bytes_per_token, usable_bytes
 from airadar.perf.profiles import EfficiencyProfile
 from airadar.perf.roofline import Deployment, iteration_time
-from airadar.sim.engine import ReplicaModel, run_replica
+from airadar.sim.engine import Replica, ReplicaModel
 from airadar.sim.workload import Requests
 
 
@@ -23,7 +24,14 @@ from airadar.sim.workload import Requests
 class SimConfig:
     replica: ReplicaModel
     replicas: int = 1
-    router: str = "round-robin"  # round-robin | random
+    router: str = "round-robin"  # round-robin | random | least-loaded
+    #: KV policy: reserve (book full length, no preemption) or recompute (preempt when full)
+    kv_policy: str = "reserve"
+    #: disaggregated serving: a prefill pool (this many replicas of ``prefill_replica``)
+    #: hands the KV cache to the decode pool after ``kv_transfer_s``
+    prefill_replica: ReplicaModel | None = None
+    prefill_replicas: int = 0
+    kv_transfer_s: float = 0.0
     ttft_slo_s: float | None = None
     tpot_slo_s: float | None = None
     e2e_slo_s: float | None = None
@@ -61,6 +69,42 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
                         kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens)
 
 
+def _serve(model: ReplicaModel, replicas: int, router: str, kv_policy: str, seed: int,
+           arrival: np.ndarray, ins: np.ndarray, outs: np.ndarray,
+           progress: Callable[[int, int], None] | None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, float, float, int]]:
+    """Route and serve one pool; returns admit, first, finish, dropped indices, stats."""
+    n = int(arrival.size)
+    admit = [math.nan] * n
+    first = [math.nan] * n
+    finish = [math.nan] * n
+    il, ol = ins.tolist(), outs.tolist()
+    reps = [Replica(model, il, ol, kv_policy, admit, first, finish) for _ in range(replicas)]
+    arr = arrival.tolist()
+    if router == "least-loaded":
+        for i in range(n):
+            t = arr[i]
+            for r in reps:
+                r.advance(t)
+            best = min(range(replicas), key=lambda k: (reps[k].outstanding, k))
+            reps[best].submit(i, t)
+    else:
+        route = (np.arange(n) % replicas if router == "round-robin" else
+                 np.random.default_rng(seed + 1).integers(0, replicas, size=n)).tolist()
+        for i in range(n):
+            r = reps[route[i]]
+            r.advance(arr[i])
+            r.submit(i, arr[i])
+    for k, r in enumerate(reps):
+        r.advance(math.inf)
+        if progress:
+            progress(k + 1, replicas)
+    dropped = np.array([j for r in reps for j in r.dropped], dtype=int)
+    stats = (max((r.max_seen for r in reps), default=0), sum(r.area for r in reps),
+             sum(r.busy for r in reps), sum(r.preemptions for r in reps))
+    return np.array(admit), np.array(first), np.array(finish), dropped, stats
+
+
 def _pct(x: np.ndarray) -> dict[str, float | None]:
     if x.size == 0:
         return {"p50": None, "p90": None, "p99": None, "mean": None}
@@ -74,32 +118,36 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
     n = len(req)
     if cfg.replicas < 1:
         raise SpecError("replicas", cfg.replicas, "an integer >= 1")
-    if cfg.router == "round-robin":
-        route = np.arange(n) % cfg.replicas
-    elif cfg.router == "random":
-        route = np.random.default_rng(cfg.seed + 1).integers(0, cfg.replicas, size=n)
+    if cfg.router not in ("round-robin", "random", "least-loaded"):
+        raise SpecError("router", cfg.router, "round-robin, random or least-loaded")
+    ins, outs = req.input_tokens, req.output_tokens
+    preempt = 0
+    if cfg.prefill_replica is not None and cfg.prefill_replicas > 0:
+        # stage 1: prompts on the prefill pool (one output token each: the first)
+        p_admit, p_first, _, p_drop, p_stats = _serve(
+            cfg.prefill_replica, cfg.prefill_replicas, cfg.router, cfg.kv_policy, cfg.seed,
+            req.arrival_s, ins, np.ones_like(outs), progress)
+        # stage 2: the decode pool receives the KV cache after the transfer and decodes the rest
+        ok1 = ~np.isnan(p_first)
+        t2 = np.where(ok1, p_first + cfg.kv_transfer_s, np.inf)
+        order = np.argsort(t2, kind="stable")
+        decode_model = replace(cfg.replica, prefill_s_per_token=0.0)
+        d_admit, d_first, d_finish, d_drop, d_stats = _serve(
+            decode_model, cfg.replicas, cfg.router, cfg.kv_policy, cfg.seed,
+            t2[order][ok1[order]], ins[order][ok1[order]],
+            np.maximum(outs[order][ok1[order]] - 1, 1), None)
+        admit, first, finish = p_admit, p_first, np.full(n, np.nan)
+        sel = order[ok1[order]]
+        finish[sel] = np.where(outs[sel] > 1, d_finish, p_first[sel])
+        dropped = [p_drop, sel[d_drop]]
+        max_seen, area, busy = d_stats[0], p_stats[1] + d_stats[1], p_stats[2] + d_stats[2]
+        preempt = p_stats[3] + d_stats[3]
     else:
-        raise SpecError("router", cfg.router, "round-robin or random")
-    admit = np.full(n, np.nan)
-    first = np.full(n, np.nan)
-    finish = np.full(n, np.nan)
-    dropped = []
-    max_seen, area, busy = 0, 0.0, 0.0
-    for r in range(cfg.replicas):
-        idx = np.flatnonzero(route == r)
-        if idx.size == 0:
-            continue
-        res = run_replica(cfg.replica, idx, req.arrival_s[idx], req.input_tokens[idx],
-                          req.output_tokens[idx])
-        admit[idx] = res.admit_s
-        first[idx] = res.first_token_s
-        finish[idx] = res.finish_s
-        dropped.append(res.dropped)
-        max_seen = max(max_seen, res.max_batch_seen)
-        area += res.batch_time_weighted
-        busy += res.busy_s
-        if progress:
-            progress(r + 1, cfg.replicas)
+        admit, first, finish, drop, stats = _serve(cfg.replica, cfg.replicas, cfg.router,
+                                                   cfg.kv_policy, cfg.seed, req.arrival_s,
+                                                   ins, outs, progress)
+        dropped = [drop]
+        max_seen, area, busy, preempt = stats
     done = ~np.isnan(finish)
     out_tok = req.output_tokens
     ttft = (first - req.arrival_s)[done]
@@ -118,7 +166,7 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
         ok &= tp_all <= cfg.tpot_slo_s
     if cfg.e2e_slo_s:
         ok &= e2e <= cfg.e2e_slo_s
-    n_drop = int(sum(d.size for d in dropped))
+    n_drop = int(sum(np.asarray(d).size for d in dropped))
     if trace_out is not None:
         write_trace(trace_out, req, admit, first, finish)
     return {
@@ -130,7 +178,8 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
         "goodput_requests_per_s": float(ok.sum()) / window,
         "mean_batch": area / busy if busy else 0.0, "max_batch": max_seen,
         "replicas": cfg.replicas, "router": cfg.router, "seed": cfg.seed,
-        "preemptions": 0,
+        "preemptions": int(preempt), "kv_policy": cfg.kv_policy,
+        "disaggregated": cfg.prefill_replica is not None and cfg.prefill_replicas > 0,
         "provenance": {"kind": "simulated", **cfg.provenance},
     }
 
