@@ -164,3 +164,12 @@ def test_disaggregated_pools_hand_off_the_kv_cache() -> None:
                                 kv_transfer_s=0.05))
     assert r["disaggregated"] and r["completed"] + r["dropped"] == 3000
     assert r["e2e_s"]["p50"] >= r["ttft_s"]["p50"] + 0.05
+
+
+def test_timeline_samples_batch_and_kv_occupancy() -> None:
+    """With a sampling interval the result carries batch size and KV occupancy over time."""
+    r = simulate(_req(3000, 40, seed=2), SimConfig(replica=RM, timeline_every_s=5.0))
+    tl = r["timeline"]
+    assert len(tl) > 5
+    assert all(0 <= x["kv_fraction"] <= 1 and x["batch"] >= 0 for x in tl)
+    assert [x["t_s"] for x in tl] == sorted(x["t_s"] for x in tl)

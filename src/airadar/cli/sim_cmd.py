@@ -43,6 +43,9 @@ def simulate(
     tpot_slo_ms: float = typer.Option(None, "--tpot-slo-ms"),
     e2e_slo_ms: float = typer.Option(None, "--e2e-slo-ms"),
     seed: int = typer.Option(0, "--seed"),
+    timeline_every: float = typer.Option(0.0, "--timeline-every",
+                                         help="sample batch size and KV occupancy every N "
+                                              "simulated seconds (in --json as 'timeline')"),
     trace_out: Path = typer.Option(None, "--trace-out", help="per-request records (.csv/.parquet)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -71,7 +74,8 @@ def simulate(
     hw = resolve.hardware(hardware)
     dep = Deployment(model=spec, hw=hw, precision=Precision.parse(precision), sparsity=Sparsity(),
                      tp=count, pp=1)
-    prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id)
+    prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id,
+                  dep.precision.compute_dtype)
     rng = np.random.default_rng(seed)
     if trace is not None:
         req = read_trace(trace)
@@ -105,6 +109,7 @@ def simulate(
                     kv_policy="recompute" if preemption == "recompute" else "reserve",
                     prefill_replica=rm if prefill_replicas else None,
                     prefill_replicas=prefill_replicas, kv_transfer_s=transfer,
+                    timeline_every_s=max(timeline_every, 0.0),
                     ttft_slo_s=ttft_slo_ms / 1e3 if ttft_slo_ms else None,
                     tpot_slo_s=tpot_slo_ms / 1e3 if tpot_slo_ms else None,
                     e2e_slo_s=e2e_slo_ms / 1e3 if e2e_slo_ms else None,
@@ -125,6 +130,10 @@ def simulate(
     console.print(t)
     if res["preemptions"]:
         console.print(f"preemptions (recompute): {res['preemptions']:,}")
+    if res["timeline"]:
+        kv = max(x["kv_fraction"] for x in res["timeline"])
+        console.print(f"timeline: {len(res['timeline'])} samples; peak KV occupancy {kv:.0%}, "
+                      f"peak batch {max(x['batch'] for x in res['timeline'])}")
     console.print(f"throughput {fmt(res['throughput_output_tokens_per_s'], 'tok/s')}, goodput "
                   f"{fmt(res['goodput_requests_per_s'], 'req/s')}, mean batch "
                   f"{res['mean_batch']:.1f}, dropped {res['dropped']}, simulated "

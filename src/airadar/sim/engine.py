@@ -105,6 +105,10 @@ class Replica:
         self.max_seen = 0
         self.area = 0.0
         self.busy = 0.0
+        #: (time, batch, KV tokens held, queued) sampled every ``sample_every_s`` of sim time
+        self.sample_every_s = 0.0
+        self.timeline: list[tuple[float, int, int, int]] = []
+        self._next_sample = 0.0
 
     @property
     def outstanding(self) -> int:
@@ -196,6 +200,9 @@ class Replica:
             self.area += self.b * dur
             self.busy += dur
             self.now += dur
+            if self.sample_every_s and self.now >= self._next_sample:
+                self.timeline.append((self.now, self.b, self.resident, len(self.waiting)))
+                self._next_sample = self.now + self.sample_every_s
             if self.recompute and not self.prefill and b_dec:
                 self.resident += b_dec * k
             self.step += k

@@ -32,6 +32,8 @@ class SimConfig:
     prefill_replica: ReplicaModel | None = None
     prefill_replicas: int = 0
     kv_transfer_s: float = 0.0
+    #: sample batch size and KV occupancy every this many simulated seconds (0 = off)
+    timeline_every_s: float = 0.0
     ttft_slo_s: float | None = None
     tpot_slo_s: float | None = None
     e2e_slo_s: float | None = None
@@ -71,7 +73,8 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
 
 def _serve(model: ReplicaModel, replicas: int, router: str, kv_policy: str, seed: int,
            arrival: np.ndarray, ins: np.ndarray, outs: np.ndarray,
-           progress: Callable[[int, int], None] | None
+           progress: Callable[[int, int], None] | None, timeline_every_s: float = 0.0,
+           timeline: list[dict[str, float]] | None = None,
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, float, float, int]]:
     """Route and serve one pool; returns admit, first, finish, dropped indices, stats."""
     n = int(arrival.size)
@@ -80,6 +83,8 @@ def _serve(model: ReplicaModel, replicas: int, router: str, kv_policy: str, seed
     finish = [math.nan] * n
     il, ol = ins.tolist(), outs.tolist()
     reps = [Replica(model, il, ol, kv_policy, admit, first, finish) for _ in range(replicas)]
+    for r in reps:
+        r.sample_every_s = timeline_every_s
     arr = arrival.tolist()
     if router == "least-loaded":
         for i in range(n):
@@ -100,6 +105,11 @@ def _serve(model: ReplicaModel, replicas: int, router: str, kv_policy: str, seed
         if progress:
             progress(k + 1, replicas)
     dropped = np.array([j for r in reps for j in r.dropped], dtype=int)
+    if timeline is not None:
+        for k, r in enumerate(reps):
+            timeline.extend({"replica": k, "t_s": t, "batch": b, "kv_tokens": kv, "queued": q,
+                             "kv_fraction": kv / model.kv_capacity_tokens}
+                            for t, b, kv, q in r.timeline)
     stats = (max((r.max_seen for r in reps), default=0), sum(r.area for r in reps),
              sum(r.busy for r in reps), sum(r.preemptions for r in reps))
     return np.array(admit), np.array(first), np.array(finish), dropped, stats
@@ -122,6 +132,7 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
         raise SpecError("router", cfg.router, "round-robin, random or least-loaded")
     ins, outs = req.input_tokens, req.output_tokens
     preempt = 0
+    timeline: list[dict[str, float]] = []
     if cfg.prefill_replica is not None and cfg.prefill_replicas > 0:
         # stage 1: prompts on the prefill pool (one output token each: the first)
         p_admit, p_first, _, p_drop, p_stats = _serve(
@@ -145,7 +156,8 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
     else:
         admit, first, finish, drop, stats = _serve(cfg.replica, cfg.replicas, cfg.router,
                                                    cfg.kv_policy, cfg.seed, req.arrival_s,
-                                                   ins, outs, progress)
+                                                   ins, outs, progress, cfg.timeline_every_s,
+                                                   timeline)
         dropped = [drop]
         max_seen, area, busy, preempt = stats
     done = ~np.isnan(finish)
@@ -180,6 +192,7 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
         "replicas": cfg.replicas, "router": cfg.router, "seed": cfg.seed,
         "preemptions": int(preempt), "kv_policy": cfg.kv_policy,
         "disaggregated": cfg.prefill_replica is not None and cfg.prefill_replicas > 0,
+        "timeline": timeline,
         "provenance": {"kind": "simulated", **cfg.provenance},
     }
 
