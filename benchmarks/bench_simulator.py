@@ -31,7 +31,7 @@ def main() -> int:
     a = ap.parse_args()
     m, hw = resolve.model("llama-2-7b"), resolve.hardware("h100-sxm")
     dep = Deployment(model=m, hw=hw, precision=Precision.parse("fp16"), sparsity=Sparsity(), tp=1)
-    prof = lookup("gpu", "tensorrt-llm", hw.id)
+    prof = lookup("gpu", "tensorrt-llm", hw.id, "fp16")
     rm = replica_model(dep, prof, mean_input=512, mean_output=128)
     cap_rps = rm.max_batch / (float(rm.step_s[rm.max_batch]) * 128)
     rng = np.random.default_rng(0)

@@ -39,7 +39,7 @@ def main() -> int:
         q = next(iter(qs.values()))
         dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=Sparsity(),
                          tp=count, pp=1)
-        prof = lookup(q.hw.hw_class, q.stack, q.hw.id)
+        prof = lookup(q.hw.hw_class, q.stack, q.hw.id, q.precision.compute_dtype)
         rm = replica_model(dep, prof, mean_input=inp, mean_output=out)
         rng = np.random.default_rng(0)
         n = 500

@@ -22,7 +22,7 @@ from tests.conftest import run_cli
 
 M = resolve.model("llama-3.1-8b")
 HW = resolve.hardware("h100-sxm")
-PROF = lookup("gpu", "tensorrt-llm", "h100-sxm")
+PROF = lookup("gpu", "tensorrt-llm", "h100-sxm", "fp8")
 DEP = Deployment(model=M, hw=HW, precision=Precision.parse("fp8"), sparsity=Sparsity(), tp=1)
 
 

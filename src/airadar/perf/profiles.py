@@ -122,11 +122,16 @@ def load_profiles() -> dict[str, EfficiencyProfile]:
     return out
 
 
-def lookup(hw_class: str, stack: str, hw_id: str = "") -> EfficiencyProfile:
-    """Most specific profile: (class, stack, hardware), (class, stack), (class, *), spec."""
+def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = None
+           ) -> EfficiencyProfile:
+    """Most specific profile: (class, stack, hardware), (class, stack, compute precision),
+    (class, stack), (class, *), global, spec-only."""
     fam = stack_family(stack)
     profiles = load_profiles()
-    for key in (f"{hw_class}/{fam}/{hw_id}", f"{hw_class}/{fam}", f"{hw_class}/*", "*/*"):
+    keys = [f"{hw_class}/{fam}/{hw_id}"]
+    if precision:
+        keys.append(f"{hw_class}/{fam}@{precision}")
+    for key in (*keys, f"{hw_class}/{fam}", f"{hw_class}/*", "*/*"):
         if key in profiles:
             p = profiles[key]
             cap = STACK_BATCH_CAP.get(fam, p.batch_cap)

@@ -142,7 +142,8 @@ def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, A
     rows = []
     for t, hw in pools:
         prec = Precision.parse(t.precision)
-        prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id)
+        prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id,
+                      prec.compute_dtype)
         dep = Deployment(model=model, hw=hw, precision=prec, sparsity=Sparsity(),
                          tp=t.devices_per_replica, pp=1)
         limit = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)

@@ -218,7 +218,7 @@ def _at_peak(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision, 
     lay = est.layout
     dep = Deployment(model=model, hw=hw, precision=prec, sparsity=sp, tp=lay.tp, pp=lay.pp)
     prof = lookup(hw.hw_class, sc.candidates.stack or default_stack(hw.hw_class, hw.vendor),
-                  hw.id)
+                  hw.id, prec.compute_dtype)
     try:
         full = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)
         limit = serving.slo_batch_limit(dep, prof, input_tokens=inp, output_tokens=out,

@@ -280,7 +280,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                              sparsity=Sparsity.parse(o.sparsity if o.sparsity != "dense" else "none"),
                              tp=lay.tp, pp=lay.pp)
             prof = lookup(hw.hw_class, sc.candidates.stack or default_stack(hw.hw_class, hw.vendor),
-                          hw.id)
+                          hw.id, dep.precision.compute_dtype)
             try:
                 from airadar.perf import serving
                 tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None

@@ -7,8 +7,10 @@ inform it (never a parameter per row):
 2. rows measured at a known load fit ttft_k (median log ratio of mean TTFT), and the p99
    rows fit ttft_tail and tpot_tail (median ratio of measured p99 to predicted mean);
 3. Server throughput rows fit server_util (bounded 1-D search).
-A class-wide profile ("gpu/*") and a global one ("*/*") are fitted the same way on all rows
-of the class, for stacks or hardware with no rows of their own.
+Groups are also split by the precision the matrix units run in ("gpu/tensorrt-llm@fp8"): FP8
+and INT8 kernels reach a different fraction of their peak than BF16 ones. A class-wide profile
+("gpu/*") and a global one ("*/*") are fitted the same way on all rows of the class, for
+stacks or hardware with no rows of their own.
 
 Cross-validation holds out whole hardware models (k folds grouped by hardware id), so no row
 is predicted by a profile fitted on itself or on another row of the same device."""
@@ -123,6 +125,7 @@ def fit_profiles(rows: list[Query], *, progress: Callable[[str], None] | None = 
     by_class: dict[str, list[Query]] = defaultdict(list)
     for q in rows:
         by_group[q.group].append(q)
+        by_group[f"{q.group}@{q.precision.compute_dtype}"].append(q)
         by_class[f"{q.hw.hw_class}/*"].append(q)
     out: dict[str, EfficiencyProfile] = {}
     todo = [(k, v) for k, v in by_group.items() if len(v) >= MIN_ROWS]

@@ -155,10 +155,11 @@ def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = 
 
 def _profile_for(q: Query, profiles: dict[str, EfficiencyProfile] | None) -> EfficiencyProfile:
     if profiles is None:
-        return lookup(q.hw.hw_class, q.stack, q.hw.id)
+        return lookup(q.hw.hw_class, q.stack, q.hw.id, q.precision.compute_dtype)
     from airadar.perf.profiles import SPEC_ONLY, STACK_BATCH_CAP, stack_family
     fam = stack_family(q.stack)
-    for key in (f"{q.hw.hw_class}/{fam}", f"{q.hw.hw_class}/*", "*/*"):
+    for key in (f"{q.hw.hw_class}/{fam}@{q.precision.compute_dtype}", f"{q.hw.hw_class}/{fam}",
+                f"{q.hw.hw_class}/*", "*/*"):
         if key in profiles:
             p = profiles[key]
             return p.with_values(batch_cap=STACK_BATCH_CAP.get(fam, p.batch_cap))
