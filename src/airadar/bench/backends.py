@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from airadar.errors import BackendError, SpecError
+from airadar.registry import Registry
 
 
 class Runner(Protocol):
@@ -26,26 +27,16 @@ class Backend(Protocol):
     def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]) -> Any: ...
 
 
-_REGISTRY: dict[str, Callable[[], Backend]] = {}
-
-
-def register(name: str) -> Callable[[Callable[[], Backend]], Callable[[], Backend]]:
-    def deco(factory: Callable[[], Backend]) -> Callable[[], Backend]:
-        if name in _REGISTRY:
-            raise ValueError(f"backend {name!r} registered twice")
-        _REGISTRY[name] = factory
-        return factory
-    return deco
+BACKENDS: Registry[Callable[[], Backend]] = Registry("backend", "--backend")
+register = BACKENDS.register
 
 
 def get(name: str) -> Backend:
-    if name not in _REGISTRY:
-        raise SpecError("--backend", name, f"one of {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]()
+    return BACKENDS.get(name)()
 
 
 def names() -> list[str]:
-    return sorted(_REGISTRY)
+    return BACKENDS.names()
 
 
 # ---- ONNX Runtime ------------------------------------------------------------------------

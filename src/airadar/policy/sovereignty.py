@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from airadar.catalog.loader import DATA, _rows, user_dir
 from airadar.errors import CatalogError, SpecError
+from airadar.registry import Registry
 from airadar.specs.policy import DataPolicy
 from airadar.specs.site import EEA, Site
 
@@ -37,17 +38,8 @@ class Verdict:
 
 
 RuleFn = Callable[[Site, DataPolicy], tuple[Decision, str] | None]
-_REGISTRY: dict[str, RuleFn] = {}
-
-
-def rule(name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule function under ``name`` (raises on duplicates)."""
-    def deco(fn: RuleFn) -> RuleFn:
-        if name in _REGISTRY:
-            raise ValueError(f"rule function {name!r} registered twice")
-        _REGISTRY[name] = fn
-        return fn
-    return deco
+RULE_FUNCTIONS: Registry[RuleFn] = Registry("rule function", "function")
+rule = RULE_FUNCTIONS.register
 
 
 def _operator(site: Site) -> str:
@@ -227,9 +219,10 @@ def _rule_from_row(raw: dict[str, Any], file: str) -> Rule:
     for k in ("id", "function", "basis"):
         if not raw.get(k):
             raise CatalogError(f"rule needs {k!r}", file=file, row=rid, column=k)
-    if raw["function"] not in _REGISTRY:
+    if raw["function"] not in RULE_FUNCTIONS:
         raise CatalogError(f"unknown rule function {raw['function']!r}; known: "
-                           f"{', '.join(sorted(_REGISTRY))}", file=file, row=rid, column="function")
+                           f"{', '.join(RULE_FUNCTIONS.names())}", file=file, row=rid,
+                           column="function")
     return Rule(id=rid, function=raw["function"], applies_to=tuple(raw.get("applies_to") or ()),
                 basis=raw["basis"])
 
@@ -272,7 +265,7 @@ def evaluate(site: Site, policy: DataPolicy) -> SiteVerdict:
     for r in load_rules():
         if policy.data_class not in r.applies_to:
             continue
-        res = _REGISTRY[r.function](site, policy)
+        res = RULE_FUNCTIONS.get(r.function)(site, policy)
         if res is None:
             continue
         out.append(Verdict(rule=r.id, decision=res[0], reason=res[1], basis=r.basis))
