@@ -148,14 +148,20 @@ def folds_by_hardware(rows: list[Query], k: int) -> list[set[str]]:
 
 def with_sigma(profiles: dict[str, EfficiencyProfile], residuals: dict[str, list[float]]
                ) -> dict[str, EfficiencyProfile]:
-    """Set each profile's interval width so that 80% of its held-out log residuals fall
-    inside (falling back to the pooled residuals)."""
+    """Set each profile's interval width from its held-out log residuals, split-conformal
+    style: the ceil((n + 1) x 0.8) / n quantile of |residual| (Vovk et al. 2005; the finite-
+    sample correction makes the 80% band cover at least 80% of new rows), falling back to the
+    pooled residuals for groups with fewer than 10."""
     pooled = [abs(v) for vs in residuals.values() for v in vs]
 
     def sig(vals: list[float]) -> float:
         if len(vals) < 10:
             vals = pooled
-        return float(np.quantile(np.abs(vals), 0.8) / 1.2816) if vals else 0.5
+        if not vals:
+            return 0.5
+        n = len(vals)
+        level = min(1.0, math.ceil((n + 1) * 0.8) / n)
+        return float(np.quantile(np.abs(vals), level) / 1.2816)
 
     return {k: replace(p, sigma_log=sig(residuals.get(k, []))) for k, p in profiles.items()}
 
