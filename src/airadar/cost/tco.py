@@ -42,16 +42,6 @@ class CostBreakdown:
     def tco_usd(self, years: float) -> float:
         return self.usd_per_hour * HOURS_PER_YEAR * years
 
-    def scaled(self, k: float) -> CostBreakdown:
-        return CostBreakdown(components={n: v * k for n, v in self.components.items()},
-                             sources=dict(self.sources))
-
-    def plus(self, other: CostBreakdown) -> CostBreakdown:
-        comp = dict(self.components)
-        for n, v in other.components.items():
-            comp[n] = comp.get(n, 0.0) + v
-        return CostBreakdown(components=comp, sources={**self.sources, **other.sources})
-
 
 def capital_recovery_factor(*, rate: float, years: float) -> float:
     """CRF(r, n) = r (1+r)^n / ((1+r)^n - 1); 1/n when r = 0."""

@@ -21,10 +21,6 @@ class Placement:
     tiers: tuple[tuple[MemoryTier, float], ...]
     overflow_bytes: float
 
-    @property
-    def fits(self) -> bool:
-        return self.overflow_bytes <= 0
-
     def read_time_s(self, *, memory_efficiency: float) -> float:
         return sum(b / (t.bandwidth_bytes_per_s * memory_efficiency) for t, b in self.tiers)
 

@@ -42,12 +42,6 @@ class StepTime:
         return max(parts, key=lambda k: parts[k])
 
 
-def phase_time_s(*, flops: float, nbytes_time_s: float, peak_flops: float,
-                 compute_efficiency: float) -> tuple[float, float]:
-    """(compute time, memory time) of a phase; memory time is precomputed over the tiers."""
-    return flops / (peak_flops * compute_efficiency), nbytes_time_s
-
-
 @dataclass(frozen=True, kw_only=True)
 class Deployment:
     """One model on one replica: hardware, devices per replica and their split."""

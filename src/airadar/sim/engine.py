@@ -52,19 +52,6 @@ class ReplicaModel:
                             "not fit the replica)")
 
 
-@dataclass(frozen=True, kw_only=True)
-class ReplicaResult:
-    index: np.ndarray  # request indices served by this replica
-    admit_s: np.ndarray
-    first_token_s: np.ndarray
-    finish_s: np.ndarray
-    dropped: np.ndarray  # request indices dropped
-    max_batch_seen: int
-    batch_time_weighted: float
-    busy_s: float
-    preemptions: int = 0
-
-
 class Replica:
     """One replica's state; ``submit`` requests in time order, ``advance`` the clock.
 
@@ -232,22 +219,3 @@ class Replica:
         while self.heap and self.version.get(self.heap[0][1], 0) != self.heap[0][2]:
             heapq.heappop(self.heap)
         return self.heap[0][0] if self.heap else self.step + 1
-
-
-def run_replica(model: ReplicaModel, idx: np.ndarray, arrival: np.ndarray, inp: np.ndarray,
-                out: np.ndarray, kv_policy: str = "reserve") -> ReplicaResult:
-    """Serve requests ``idx`` (sorted by arrival) on one replica."""
-    n = int(idx.size)
-    admit = [math.nan] * n
-    first = [math.nan] * n
-    finish = [math.nan] * n
-    r = Replica(model, inp.tolist(), out.tolist(), kv_policy, admit, first, finish)
-    arr = arrival.tolist()
-    for i in range(n):
-        r.advance(arr[i])
-        r.submit(i, arr[i])
-    r.advance(math.inf)
-    return ReplicaResult(index=idx, admit_s=np.array(admit), first_token_s=np.array(first),
-                         finish_s=np.array(finish), dropped=idx[np.array(r.dropped, dtype=int)],
-                         max_batch_seen=r.max_seen, batch_time_weighted=r.area, busy_s=r.busy,
-                         preemptions=r.preemptions)
