@@ -91,6 +91,57 @@ def _years(fin: Financials) -> tuple[float, str]:
     return float(d["value"]), d["source"]
 
 
+@dataclass(frozen=True, kw_only=True)
+class OwnedTerms:
+    """What owning hardware at a site costs besides the hardware itself, each term resolved
+    from the scenario, the site's sourced figures or ``prices.yaml`` defaults (in that order;
+    a site's sourced tariff takes precedence over the scenario's fallback tariff)."""
+
+    years: float
+    maintenance_fraction_per_year: float
+    network_share_fraction: float
+    colo_usd_per_kw_month: float
+    tariff_usd_per_kwh: float | None
+    sources: dict[str, str]
+
+
+def owned_terms(site: Site, fin: Financials) -> OwnedTerms:
+    years, years_src = _years(fin)
+    src: dict[str, str] = {"amortization_years": years_src}
+    maint = fin.maintenance_fraction_per_year
+    if maint is None:
+        d = default("maintenance_fraction_per_year")
+        maint, src["maintenance"] = float(d["value"]), d["source"]
+    net = fin.network_share_fraction
+    if net is None:
+        d = default("network_share_fraction")
+        net = 0.0 if site.kind in ("edge", "device") else float(d["value"])
+        src["network"] = d["source"]
+    colo = _usd(site.colo_usd_per_kw_month) if site.colo_usd_per_kw_month else 0.0
+    if site.colo_usd_per_kw_month:
+        src["colocation"] = _src(site.colo_usd_per_kw_month)
+    tariff: float | None = None
+    if site.electricity_usd_per_kwh is not None:
+        tariff = _usd(site.electricity_usd_per_kwh)
+        src["electricity"] = _src(site.electricity_usd_per_kwh)
+    elif fin.electricity_usd_per_kwh is not None:
+        tariff = fin.electricity_usd_per_kwh
+        src["electricity"] = "scenario (site has no sourced tariff)"
+    return OwnedTerms(years=years, maintenance_fraction_per_year=maint,
+                      network_share_fraction=net, colo_usd_per_kw_month=colo,
+                      tariff_usd_per_kwh=tariff, sources=src)
+
+
+def host_overhead_w(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
+    """Host power (CPUs, memory, fans, NICs) per accelerator; none for edge boards."""
+    if hw.hw_class in ("edge", "npu"):
+        return 0.0, "edge board: no separate host"
+    if fin.server_overhead_w_per_device is not None:
+        return fin.server_overhead_w_per_device, "scenario"
+    d = default("server_overhead_w_per_device")
+    return float(d["value"]), d["source"]
+
+
 def purchase_per_device(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
     if fin.purchase_usd_per_device is not None:
         return fin.purchase_usd_per_device, "scenario (financial.purchase_usd_per_device)"
@@ -119,12 +170,9 @@ def power_w(hw: HardwareSpec, *, devices: int, load: float, bottleneck: str, fin
         idle = hw.tdp_w * (idle_frac if idle_frac is not None else float(d["value"]))
         prov["idle"] = "scenario" if idle_frac is not None else d["source"]
     per = en.device_power_w(tdp_w=hw.tdp_w, idle_w=idle, load=load, bottleneck=bottleneck)
-    overhead = 0.0
-    if hw.hw_class not in ("edge", "npu"):
-        ov = fin.server_overhead_w_per_device
-        d = default("server_overhead_w_per_device")
-        overhead = ov if ov is not None else float(d["value"])
-        prov["host_overhead"] = "scenario" if ov is not None else d["source"]
+    overhead, osrc = host_overhead_w(hw, fin)
+    if overhead:
+        prov["host_overhead"] = osrc
     prov["activity"] = f"airadar assumption: activity {en.ACTIVITY.get(bottleneck, 1.0)} for " \
                        f"{bottleneck}-bound serving (cost/energy.py)"
     return devices * (per + overhead), prov
@@ -136,53 +184,37 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
     """Cost, energy and carbon of ``devices`` x ``hw`` at ``site`` (see module docstring)."""
     if devices < 1:
         raise SpecError("count", devices, "an integer >= 1")
-    years, years_src = _years(fin)
     load = fin.utilization
     it_w, pprov = power_w(hw, devices=devices, load=load, bottleneck=bottleneck, fin=fin)
     pue = fin.pue if fin.pue is not None else site.pue.value
     prov: dict[str, Any] = {"pue": "scenario" if fin.pue is not None else _src(site.pue),
                             "grid": _src(site.grid_gco2_per_kwh), "power": pprov,
-                            "amortization_years": years_src, "utilization": "scenario/default"}
+                            "amortization_years": _years(fin)[1],
+                            "utilization": "scenario/default"}
     billed = devices
     fixed = 0.0
     variable = 0.0
     if site.owned:
         price, psrc = purchase_per_device(hw, fin)
         prov["purchase"] = psrc
-        if site.electricity_usd_per_kwh is not None:
-            tariff = _usd(site.electricity_usd_per_kwh)
-            prov["electricity"] = _src(site.electricity_usd_per_kwh)
-        elif fin.electricity_usd_per_kwh is not None:
-            tariff = fin.electricity_usd_per_kwh
-            prov["electricity"] = "scenario (site has no sourced tariff)"
-        else:
+        terms = owned_terms(site, fin)
+        if terms.tariff_usd_per_kwh is None:
             raise CostUnavailable("financial.electricity_usd_per_kwh", None,
                                   f"a tariff for site {site.id}: none with a public source is "
                                   "shipped")
-        maint = fin.maintenance_fraction_per_year
-        net = fin.network_share_fraction
-        if maint is None:
-            maint = float(default("maintenance_fraction_per_year")["value"])
-            prov["maintenance"] = default("maintenance_fraction_per_year")["source"]
-        if net is None:
-            net = 0.0 if site.kind in ("edge", "device") else \
-                float(default("network_share_fraction")["value"])
-            prov["network"] = default("network_share_fraction")["source"]
-        colo = _usd(site.colo_usd_per_kw_month) if site.colo_usd_per_kw_month else 0.0
-        if colo:
-            prov["colocation"] = _src(site.colo_usd_per_kw_month)  # type: ignore[arg-type]
-        provisioned = devices * ((hw.tdp_w or 0.0) + (
-            0.0 if hw.hw_class in ("edge", "npu") else float(
-                fin.server_overhead_w_per_device if fin.server_overhead_w_per_device is not None
-                else default("server_overhead_w_per_device")["value"])))
+        prov.update(terms.sources)
+        provisioned = devices * ((hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0])
         bd = tco.owned_cost(
-            purchase_usd=price * devices, years=years, it_power_avg_w=it_w or 0.0,
-            it_power_provisioned_w=provisioned, pue=pue, tariff_usd_per_kwh=tariff,
-            discount_rate=fin.discount_rate, residual_fraction=fin.residual_fraction,
-            network_share_fraction=net, installation_usd=fin.installation_usd_per_device * devices,
-            maintenance_fraction_per_year=maint,
+            purchase_usd=price * devices, years=terms.years, it_power_avg_w=it_w or 0.0,
+            it_power_provisioned_w=provisioned, pue=pue,
+            tariff_usd_per_kwh=terms.tariff_usd_per_kwh, discount_rate=fin.discount_rate,
+            residual_fraction=fin.residual_fraction,
+            network_share_fraction=terms.network_share_fraction,
+            installation_usd=fin.installation_usd_per_device * devices,
+            maintenance_fraction_per_year=terms.maintenance_fraction_per_year,
             software_usd_per_year=fin.software_usd_per_device_year * devices,
-            staff_usd_per_year=fin.staff_usd_per_year, colo_usd_per_kw_month=colo)
+            staff_usd_per_year=fin.staff_usd_per_year,
+            colo_usd_per_kw_month=terms.colo_usd_per_kw_month)
         energy_h = bd.components.get("energy", 0.0)
         fixed = bd.usd_per_hour - energy_h
         variable = energy_h / max(load, 1e-9)
@@ -221,7 +253,7 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
         e = fin.embodied_kgco2e_per_device if fin.embodied_kgco2e_per_device is not None \
             else hw.embodied_kgco2e
         emb = en.embodied_kgco2e_per_hour(embodied_kgco2e=float(e) * billed,  # type: ignore[arg-type]
-                                          life_years=years) * HOURS_PER_MONTH
+                                          life_years=_years(fin)[0]) * HOURS_PER_MONTH
         prov["embodied"] = "scenario" if fin.embodied_kgco2e_per_device is not None else "catalog"
     else:
         prov["embodied"] = "not included: no sourced embodied-carbon figure for this hardware " \
@@ -235,7 +267,7 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
         if requests_per_s:
             whr = jpt * throughput_tok_s * load / requests_per_s / 3600.0
     return DeploymentCost(site=site.id, hardware=hw.id, devices=devices, billed_devices=billed,
-                          breakdown=bd, usd_per_million_tokens=per_m, years=years, it_power_w=it_w,
+                          breakdown=bd, usd_per_million_tokens=per_m, years=_years(fin)[0], it_power_w=it_w,
                           facility_power_w=fac_w, energy_kwh_per_month=kwh_month, j_per_token=jpt,
                           wh_per_request=whr, operational_kgco2e_per_month=op_co2,
                           embodied_kgco2e_per_month=emb, provenance=prov,

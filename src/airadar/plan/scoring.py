@@ -10,9 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from airadar.catalog.sites import default, eur_usd
+from airadar.catalog.sites import default
 from airadar.cost import tco
-from airadar.cost.deployment import CostUnavailable, purchase_per_device
+from airadar.cost.deployment import (
+    CostUnavailable,
+    host_overhead_w,
+    owned_terms,
+    purchase_per_device,
+)
 from airadar.cost.energy import ACTIVITY
 from airadar.plan.options import PerfOption
 from airadar.policy.sovereignty import SiteVerdict
@@ -47,34 +52,23 @@ class Grid:
 
 def _tariff(site: Site, fin: Financials) -> float:
     """The site's sourced tariff; the scenario's value fills sites that have none."""
-    v = site.electricity_usd_per_kwh
-    if v is None:
-        return fin.electricity_usd_per_kwh if fin.electricity_usd_per_kwh is not None else math.nan
-    return v.value * (eur_usd() if v.currency == "EUR" else 1.0)
+    t = owned_terms(site, fin).tariff_usd_per_kwh
+    return math.nan if t is None else t
 
 
 def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float
                            ) -> float:
     """Owned fixed $/h of one device (capital, network, maintenance, colo) via tco.owned_cost."""
-    years = fin.amortization_years or float(default("amortization_years")["value"])
-    maint = fin.maintenance_fraction_per_year
-    if maint is None:
-        maint = float(default("maintenance_fraction_per_year")["value"])
-    net = fin.network_share_fraction
-    if net is None:
-        net = 0.0 if site.kind in ("edge", "device") else float(default("network_share_fraction")["value"])
-    colo = 0.0
-    if site.colo_usd_per_kw_month is not None:
-        c = site.colo_usd_per_kw_month
-        colo = c.value * (eur_usd() if c.currency == "EUR" else 1.0)
-    bd = tco.owned_cost(purchase_usd=hw_price, years=years, it_power_avg_w=0.0,
+    t = owned_terms(site, fin)
+    bd = tco.owned_cost(purchase_usd=hw_price, years=t.years, it_power_avg_w=0.0,
                         it_power_provisioned_w=provisioned_w, pue=max(site.pue.value, 1.0),
                         tariff_usd_per_kwh=0.0, discount_rate=fin.discount_rate,
-                        residual_fraction=fin.residual_fraction, network_share_fraction=net,
+                        residual_fraction=fin.residual_fraction,
+                        network_share_fraction=t.network_share_fraction,
                         installation_usd=fin.installation_usd_per_device,
-                        maintenance_fraction_per_year=maint,
+                        maintenance_fraction_per_year=t.maintenance_fraction_per_year,
                         software_usd_per_year=fin.software_usd_per_device_year,
-                        colo_usd_per_kw_month=colo)
+                        colo_usd_per_kw_month=t.colo_usd_per_kw_month)
     return bd.usd_per_hour
 
 
@@ -84,10 +78,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
           budget_usd_per_month: float | None) -> Grid:
     no, ns, nt = len(options), len(sites), len(terms)
     d_idle = float(default("idle_fraction_of_tdp")["value"])
-    d_over = float(default("server_overhead_w_per_device")["value"])
     idle_frac = fin.idle_fraction_of_tdp if fin.idle_fraction_of_tdp is not None else d_idle
-    overhead_w = fin.server_overhead_w_per_device if fin.server_overhead_w_per_device is not None \
-        else d_over
     # ---- per option -------------------------------------------------------------------
     dev = np.array([o.devices for o in options], dtype=float)
     cap = np.array([o.capacity_rps_per_replica * o.replicas for o in options])
@@ -96,7 +87,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     idle = np.array([o.hw.idle_w if o.hw.idle_w is not None else
                      (o.hw.tdp_w or np.nan) * idle_frac for o in options])
     act = np.array([ACTIVITY.get(o.bottleneck, 1.0) for o in options])
-    host = np.array([0.0 if o.hw.hw_class in ("edge", "npu") else overhead_w for o in options])
+    host = np.array([host_overhead_w(o.hw, fin)[0] for o in options])
     per_dev_w = idle + (tdp - idle) * util * act + host
     # ---- per (option, site) -----------------------------------------------------------
     pue = np.array([fin.pue or s.pue.value for s in sites])
@@ -121,7 +112,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     hw_of = {o.hw.id: o.hw for o in options}
     for h, hi in hw_idx.items():
         hw = hw_of[h]
-        provisioned = (hw.tdp_w or 0.0) + (0.0 if hw.hw_class in ("edge", "npu") else overhead_w)
+        provisioned = (hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0]
         try:
             p_dev, _ = purchase_per_device(hw, fin)
         except CostUnavailable:
