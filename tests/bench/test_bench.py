@@ -100,7 +100,7 @@ def test_int8_variant_measures_quality(tmp_path: Path, tiny: Path) -> None:
                 "--json")
     assert r.returncode == 0, r.stderr
     assert "WARNING" not in r.stderr
-    cos = json.loads(r.stdout)["settings"]["quality_cosine_vs_fp32"]
+    cos = json.loads(r.stdout)["settings"]["quality"]["cosine"]
     assert 0.5 < cos <= 1.0 + 1e-9  # int8 changes the output, but not beyond recognition
 
 
@@ -122,4 +122,4 @@ def test_real_minilm_from_pypi(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["results"]["batch_1"]["count"] >= 3
-    assert out["settings"]["quality_cosine_vs_fp32"] > 0.8
+    assert out["settings"]["quality"]["cosine"] > 0.8

@@ -7,6 +7,7 @@ a missing one is one line naming the ``pip install`` that fixes it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -70,21 +71,30 @@ class OnnxRunner:
         self._cache: dict[int, dict[str, Any]] = {}
 
     def _feed(self, batch: int) -> dict[str, Any]:
-        if batch in self._cache:
-            return self._cache[batch]
+        if batch not in self._cache:
+            self._cache[batch] = self.feed(batch, seed=0)
+        return self._cache[batch]
+
+    def feed(self, batch: int, seed: int) -> dict[str, Any]:
+        """Seeded random inputs: integer inputs named like a mask are ones, like token types
+        zeros, others random ids in [0, 100); float inputs N(0, 1)."""
         np = self.np
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(seed)
         feed = {}
         for i in self.inputs:
             shape = [batch if (k == 0 and not isinstance(d, int)) or (k == 0 and d in (0, 1))
                      else (d if isinstance(d, int) and d > 0 else 128) for k, d in enumerate(i.shape)]
             if "int" in i.type:
-                feed[i.name] = rng.integers(0, 100, size=shape).astype(
-                    np.int64 if "64" in i.type else np.int32)
+                idt = np.int64 if "64" in i.type else np.int32
+                if "mask" in i.name:
+                    feed[i.name] = np.ones(shape, dtype=idt)
+                elif "type" in i.name:
+                    feed[i.name] = np.zeros(shape, dtype=idt)
+                else:
+                    feed[i.name] = rng.integers(0, 100, size=shape).astype(idt)
             else:
                 feed[i.name] = rng.standard_normal(shape).astype(
                     np.float16 if "float16" in i.type else np.float32)
-        self._cache[batch] = feed
         return feed
 
     def run(self, batch: int) -> None:
@@ -94,35 +104,101 @@ class OnnxRunner:
         return self.sess.run(None, self._feed(batch))[0]
 
 
+ONNX_VARIANTS = ("fp32", "int8-dynamic", "int8-static", "prune-magnitude", "prune-2:4")
+
+
+@contextlib.contextmanager
+def _ort_quiet() -> Any:
+    import logging
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # ORT's quantizer logs advice on the root logger
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def quantize_dynamic_int8(path: Path, out: Path) -> Path:
     """ONNX Runtime dynamic INT8 quantization (weights int8, activations quantized on the fly)."""
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError:
         raise BackendError("quantization needs ONNX Runtime: pip install 'airadar[onnx]'") from None
-    import logging
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # ORT's quantizer logs advice on the root logger
     try:
-        quantize_dynamic(str(path), str(out), weight_type=QuantType.QInt8)
+        with _ort_quiet():
+            quantize_dynamic(str(path), str(out), weight_type=QuantType.QInt8)
     except Exception as exc:  # noqa: BLE001
         raise BackendError(f"cannot quantize {path}: {str(exc).splitlines()[0][:160]}") from None
-    finally:
-        root.setLevel(level)
+    return out
+
+
+def quantize_static_int8(path: Path, out: Path, ref: OnnxRunner, samples: int = 16) -> Path:
+    """ONNX Runtime static INT8 (QDQ; activation ranges calibrated with MinMax on ``samples``
+    seeded random inputs of the model's own input shapes and token-id range)."""
+    try:
+        from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    except ImportError:
+        raise BackendError("quantization needs ONNX Runtime: pip install 'airadar[onnx]'") from None
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.i = 0
+
+        def get_next(self) -> dict[str, Any] | None:
+            if self.i >= samples:
+                return None
+            self.i += 1
+            return ref.feed(1, seed=1000 + self.i)
+
+    try:
+        with _ort_quiet():
+            quantize_static(str(path), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    except Exception as exc:  # noqa: BLE001
+        raise BackendError(f"cannot quantize {path}: {str(exc).splitlines()[0][:160]}") from None
+    return out
+
+
+def prune_onnx(path: Path, out: Path, variant: str) -> Path:
+    """Prune the weight matrices (2-D float initializers feeding MatMul/Gemm as B)."""
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        raise BackendError("pruning ONNX models needs onnx: pip install 'airadar[onnx]'") from None
+    from airadar.bench.variants import prune
+
+    m = onnx.load(str(path))
+    weights = {n.input[1] for n in m.graph.node if n.op_type in ("MatMul", "Gemm")
+               and len(n.input) > 1}
+    trans_b = {n.input[1] for n in m.graph.node if n.op_type == "Gemm"
+               and any(a.name == "transB" and a.i == 1 for a in n.attribute)}
+    count = 0
+    for init in m.graph.initializer:
+        if init.name not in weights:
+            continue
+        w = numpy_helper.to_array(init)
+        if w.ndim != 2 or w.dtype.kind != "f":
+            continue
+        axis = 1 if init.name in trans_b else 0  # MatMul B is [in, out]: reduce over axis 0
+        if variant == "prune-2:4" and w.shape[axis] % 4:
+            continue
+        init.CopyFrom(numpy_helper.from_array(prune(w, variant, reduction_axis=axis), init.name))
+        count += 1
+    if count == 0:
+        raise BackendError(f"{path.name} has no float weight matrices to prune")
+    onnx.save(m, str(out))
     return out
 
 
 def cosine_vs_reference(ref: OnnxRunner, var: OnnxRunner, batch: int = 32) -> float:
     """Mean cosine similarity of the first output of ``var`` vs ``ref`` on the same inputs
     (random valid token ids / random tensors, seed 0): the quality change, measured."""
-    import numpy as np
+    from airadar.bench.quality import cosine
+
     var._cache[batch] = ref._feed(batch)
-    a = np.asarray(ref.outputs(batch), dtype=np.float64).reshape(batch, -1)
-    b = np.asarray(var.outputs(batch), dtype=np.float64).reshape(batch, -1)
-    num = (a * b).sum(axis=1)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
-    return float((num / den).mean())
+    return cosine(ref.outputs(batch), var.outputs(batch))
 
 
 @register("onnxruntime")
@@ -130,119 +206,52 @@ class OnnxBackend:
     name = "onnxruntime"
 
     def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]) -> OnnxRunner:
-        path = Path(model)
-        variant = settings.get("variant", "fp32")
-        if variant == "fp32":
-            return OnnxRunner(path, threads, settings.get("providers"))
-        if variant != "int8-dynamic":
-            raise SpecError("--variant", variant, "fp32 or int8-dynamic for onnxruntime")
-        ref = OnnxRunner(path, threads, settings.get("providers"))
         import tempfile
-        tmp = Path(tempfile.mkdtemp(prefix="airadar-q-")) / (path.stem + ".int8.onnx")
-        var = OnnxRunner(quantize_dynamic_int8(path, tmp), threads, settings.get("providers"))
-        var.description = {**var.description, "variant": "int8-dynamic", "model": str(path),
-                           "quality_cosine_vs_fp32": cosine_vs_reference(ref, var),
-                           "quality_method": "mean cosine similarity of the first output vs the "
-                                             "fp32 model on 32 seeded random inputs"}
+
+        from airadar.bench import packaged
+
+        path = packaged.resolve(model, _cache_dir())
+        variant = settings.get("variant") or "fp32"
+        prov = settings.get("providers")
+        if variant not in ONNX_VARIANTS:
+            raise SpecError("--variant", variant, ", ".join(ONNX_VARIANTS) + " for onnxruntime")
+        if variant == "fp32":
+            return OnnxRunner(path, threads, prov)
+        ref = OnnxRunner(path, threads, prov)
+        tmp = Path(tempfile.mkdtemp(prefix="airadar-v-")) / f"{path.stem}.{variant}.onnx"
+        if variant == "int8-dynamic":
+            made = quantize_dynamic_int8(path, tmp)
+        elif variant == "int8-static":
+            made = quantize_static_int8(path, tmp, ref)
+        else:
+            made = prune_onnx(path, tmp, variant)
+        var = OnnxRunner(made, threads, prov)
+        var.description = {**var.description, "variant": variant, "model": str(path),
+                           "quality": {"cosine": cosine_vs_reference(ref, var),
+                                       "method": "mean cosine similarity of the first output "
+                                                 "vs the model as given on 32 seeded random "
+                                                 "inputs", "reference": path.name}}
         return var
 
 
-# ---- PyTorch: decoder LLMs from a config.json, random weights -------------------------------
-class TorchLLMRunner:
-    kind = "llm"
-
-    def __init__(self, cfg: dict[str, Any], name: str, threads: int | None, dtype: str,
-                 device: str) -> None:
-        try:
-            import torch
-        except ImportError:
-            raise BackendError("the torch backend needs PyTorch: pip install torch==2.13.0 "
-                               "(CPU build)") from None
-        from airadar.specs.model import spec_from_hf_config
-
-        self.torch = torch
-        if threads:
-            torch.set_num_threads(threads)
-        spec = spec_from_hf_config(cfg, model_id=name)
-        if spec.is_moe or spec.is_mla:
-            raise SpecError("--model", name, "a dense GQA decoder (MoE/MLA not built by the "
-                            "torch backend)")
-        self.spec = spec
-        dt = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
-        if dt is None:
-            raise SpecError("--precision", dtype, "fp32, bf16 or fp16 for the torch backend")
-        if device == "cuda" and not torch.cuda.is_available():
-            raise BackendError("CUDA is not available to PyTorch on this machine")
-        self.dev = torch.device(device)
-        self.dt = dt
-        g = torch.Generator().manual_seed(0)
-        h, nh, kv, hd = spec.hidden_size, spec.num_heads, spec.kv_heads, spec.dim_head
-        inter = spec.intermediate_size
-
-        def w(*shape: int) -> Any:
-            return (torch.randn(*shape, generator=g) * 0.02).to(dt).to(self.dev)
-
-        self.emb = w(spec.vocab_size, h)
-        self.layers = [{"q": w(h, nh * hd), "k": w(h, kv * hd), "v": w(h, kv * hd),
-                        "o": w(nh * hd, h), "up": w(h, inter), "gate": w(h, inter),
-                        "down": w(inter, h)} for _ in range(spec.num_layers)]
-        self.head = self.emb if spec.tie_embeddings else w(spec.vocab_size, h)
-        self.nh, self.kvh, self.hd = nh, kv, hd
-        self.description = {"backend": "torch", "model": name, "dtype": dtype, "device": device,
-                            "threads": torch.get_num_threads(), "weights": "random (speed only)",
-                            "params": spec.params_total}
-        self.cache: list[tuple[Any, Any]] = []
-        self.last: Any = None
-
-    def _layer(self, x: Any, L: dict[str, Any], li: int, new: bool) -> Any:
-        torch = self.torch
-        b, t, _ = x.shape
-        xn = torch.nn.functional.rms_norm(x, (x.shape[-1],))
-        q = (xn @ L["q"]).view(b, t, self.nh, self.hd).transpose(1, 2)
-        k = (xn @ L["k"]).view(b, t, self.kvh, self.hd).transpose(1, 2)
-        v = (xn @ L["v"]).view(b, t, self.kvh, self.hd).transpose(1, 2)
-        if new:
-            self.cache.append((k, v))
-        else:
-            pk, pv = self.cache[li]
-            k = torch.cat([pk, k], dim=2)
-            v = torch.cat([pv, v], dim=2)
-            self.cache[li] = (k, v)
-        a = torch.nn.functional.scaled_dot_product_attention(
-            q, k, v, is_causal=new, enable_gqa=self.kvh != self.nh)
-        x = x + a.transpose(1, 2).reshape(b, t, -1) @ L["o"]
-        xn = torch.nn.functional.rms_norm(x, (x.shape[-1],))
-        return x + (torch.nn.functional.silu(xn @ L["gate"]) * (xn @ L["up"])) @ L["down"]
-
-    def prefill(self, batch: int, input_tokens: int) -> None:
-        torch = self.torch
-        with torch.inference_mode():
-            ids = torch.randint(0, self.spec.vocab_size, (batch, input_tokens), device=self.dev)
-            x = self.emb[ids]
-            self.cache = []
-            for li, L in enumerate(self.layers):
-                x = self._layer(x, L, li, True)
-            self.last = (x[:, -1:, :] @ self.head.T).argmax(-1)
-
-    def decode_step(self) -> None:
-        torch = self.torch
-        with torch.inference_mode():
-            x = self.emb[self.last]
-            for li, L in enumerate(self.layers):
-                x = self._layer(x, L, li, False)
-            self.last = (x[:, -1:, :] @ self.head.T).argmax(-1)
-        if self.dev.type == "cuda":
-            torch.cuda.synchronize()
-
-
+# ---- PyTorch: decoder LLMs from a config.json (random weights) or a llama GGUF -------------
 @register("torch")
 class TorchBackend:
     name = "torch"
 
-    def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]
-                ) -> TorchLLMRunner:
-        p = Path(model)
-        if p.suffix == ".json":
+    def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]) -> Any:
+        from airadar.bench import packaged
+        from airadar.bench.torch_llm import TorchLLMRunner, gguf_weights, measure_quality
+
+        p = packaged.resolve(model, _cache_dir())
+        weights = None
+        gguf_path = None
+        if p.suffix == ".gguf":
+            if not p.is_file():
+                raise SpecError("--model", model, "an existing .gguf file")
+            cfg, weights = gguf_weights(p)
+            name, gguf_path = model, p
+        elif p.suffix == ".json":
             try:
                 cfg = json.loads(p.read_text())
             except FileNotFoundError:
@@ -259,5 +268,20 @@ class TorchBackend:
                    "vocab_size": spec.vocab_size, "head_dim": spec.dim_head,
                    "tie_word_embeddings": spec.tie_embeddings}
             name = spec.id
-        return TorchLLMRunner(cfg, name, threads, settings.get("precision", "fp32"),
-                              settings.get("device", "cpu"))
+        variant = settings.get("variant") or "fp32"
+        args = (cfg, name, threads, settings.get("precision", "fp32"), settings.get("device", "cpu"))
+        runner = TorchLLMRunner(*args, weights=weights, variant=variant, gguf_path=gguf_path)
+        if variant != "fp32" and settings.get("measure_quality", True):
+            base = TorchLLMRunner(cfg, name, threads, "fp32", "cpu", weights=weights,
+                                  gguf_path=gguf_path)
+            runner.description["quality"] = measure_quality(base, runner)
+        return runner
+
+
+def _cache_dir() -> Path:
+    from airadar.catalog.loader import user_dir
+
+    return user_dir() / "models"
+
+
+from airadar.bench import llamacpp as _llamacpp  # noqa: E402,F401  (registers "llamacpp")

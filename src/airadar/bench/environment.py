@@ -47,11 +47,3 @@ def environment(threads: int | None = None, **settings: Any) -> dict[str, Any]:
         "threads": threads, **settings,
     }
 
-
-def rapl_energy_uj() -> int | None:
-    """Package energy counter (microjoules) where RAPL is readable, else None."""
-    p = Path("/sys/class/powercap/intel-rapl:0/energy_uj")
-    try:
-        return int(p.read_text().strip())
-    except (OSError, ValueError):
-        return None

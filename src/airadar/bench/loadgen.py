@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from airadar.bench.environment import rapl_energy_uj
+from airadar.bench.energy import EnergyMeter
 from airadar.bench.store import Store
 
 SPREAD_CV = 0.10  # coefficient of variation above which a result is flagged as too wide
@@ -58,9 +58,10 @@ def _loop(fn: Callable[[], float], budget: Budget, on_sample: Callable[[float], 
 
 def run_graph(runner: Any, store: Store, run_id: int, *, scenario: str, batches: list[int],
               rate: float | None, budget: Budget, progress: Callable[[int], None] | None = None,
-              seed: int = 0) -> dict[str, Any]:
+              seed: int = 0, meter: EnergyMeter | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    e0 = rapl_energy_uj()
+    meter = meter or EnergyMeter()
+    meter.start()
     if scenario in ("single-stream", "offline"):
         for b in batches if scenario == "offline" else [1]:
             def one(b: int = b) -> float:
@@ -101,20 +102,28 @@ def run_graph(runner: Any, store: Store, run_id: int, *, scenario: str, batches:
         s = summarise(lat)
         s["achieved_rps"] = n / (time.perf_counter() - t0)
         results["server"] = s
-    results["energy"] = _energy(e0)
+    e = meter.stop()
+    done = sum(v.get("count", 0) * int(k.split("_")[1]) for k, v in results.items()
+               if k.startswith("batch_")) + results.get("server", {}).get("count", 0)
+    if e.get("joules") is not None and done:
+        e["joules_per_sample"] = e["joules"] / done
+    results["energy"] = e
     return results
 
 
 def run_llm(runner: Any, store: Store, run_id: int, *, batches: list[int], input_tokens: int,
-            output_tokens: int, budget: Budget, progress: Callable[[int], None] | None = None
-            ) -> dict[str, Any]:
+            output_tokens: int, budget: Budget, progress: Callable[[int], None] | None = None,
+            meter: EnergyMeter | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    e0 = rapl_energy_uj()
+    meter = meter or EnergyMeter()
+    meter.start()
+    produced = 0
     for b in batches:
         ttfts: list[float] = []
         tpots: list[float] = []
 
         def one(b: int = b, ttfts: list[float] = ttfts, tpots: list[float] = tpots) -> float:
+            nonlocal produced
             t = time.perf_counter()
             runner.prefill(b, input_tokens)
             ttft = time.perf_counter() - t
@@ -126,6 +135,7 @@ def run_llm(runner: Any, store: Store, run_id: int, *, batches: list[int], input
             tpot = statistics.fmean(steps) if steps else 0.0
             ttfts.append(ttft)
             tpots.append(tpot)
+            produced += b * output_tokens
             store.add_sample(run_id, kind="ttft", value=ttft, batch=b, tokens=input_tokens)
             store.add_sample(run_id, kind="tpot", value=tpot, batch=b, tokens=output_tokens)
             return ttft + tpot * max(output_tokens - 1, 0)
@@ -142,13 +152,9 @@ def run_llm(runner: Any, store: Store, run_id: int, *, batches: list[int], input
         st, sp = summarise(ttfts), summarise(tpots)
         results[f"batch_{b}"] = {"ttft_s": st, "tpot_s": sp,
                                  "decode_tokens_per_s": b / sp["mean"] if sp.get("mean") else None}
-    results["energy"] = _energy(e0)
+    e = meter.stop()
+    if e.get("joules") is not None and produced:
+        e["joules_per_output_token"] = e["joules"] / produced
+        e["output_tokens"] = produced
+    results["energy"] = e
     return results
-
-
-def _energy(e0: int | None) -> dict[str, Any]:
-    e1 = rapl_energy_uj()
-    if e0 is None or e1 is None:
-        return {"measured": False, "note": "not measured: RAPL energy counters are not readable "
-                "on this machine (no estimate: the host CPU has no catalog TDP)"}
-    return {"measured": True, "joules": (e1 - e0) / 1e6, "source": "RAPL intel-rapl:0 package"}

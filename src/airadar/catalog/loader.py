@@ -86,6 +86,7 @@ def hardware_from_row(raw: dict[str, Any], file: str = "hardware.yaml") -> Hardw
             "scale_out_bandwidth_bytes_per_s": gbps_to_bytes_per_s(inter.get("scale_out_gb_s", 0)),
             "tdp_w": power.get("tdp_w"), "idle_w": power.get("idle_w"),
             "devices_per_server": int(raw.get("devices_per_server", 1)),
+            "cores": raw.get("cores"),
             "embodied_kgco2e": raw.get("embodied_kgco2e"),
             "sources": sources, "derived": raw.get("derived", {}) or {},
         }

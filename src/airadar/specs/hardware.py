@@ -42,6 +42,8 @@ class HardwareSpec(Frozen):
     idle_w: float | None = Field(default=None, ge=0)
     #: how many devices one chassis/server/board carries in the product form sold
     devices_per_server: int = Field(default=1, ge=1)
+    #: physical cores (CPUs; the compute source names them)
+    cores: int | None = Field(default=None, ge=1)
     embodied_kgco2e: float | None = Field(default=None, ge=0)
     sources: dict[str, Sourced]
     derived: dict[str, str] = Field(default_factory=dict)

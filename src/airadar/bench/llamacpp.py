@@ -1,0 +1,202 @@
+"""llama.cpp through llama-cpp-python: GGUF models and llama.cpp's own quantization types.
+
+Variants are made with llama.cpp's quantizer from the given file (``allow_requantize``: a
+packaged Q4_1 file requantized to Q8_0 cannot regain precision the file no longer has, so
+the quality reference is the given file, stated in the result). Models are loaded with
+``use_extra_bufts=False`` where the binding has it: on some CPUs the AMX repacking path
+crashes with quantized weights."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from airadar.bench import quality
+from airadar.bench.backends import register
+from airadar.errors import BackendError, SpecError
+
+# llama.cpp ftype numbers (include/llama.h, enum llama_ftype)
+QUANT_TYPES = {"q8_0": 7, "q4_k_m": 15, "q2_k": 10, "q4_0": 2, "q5_k_m": 17, "q6_k": 18}
+LLAMACPP_VARIANTS = ("file", *QUANT_TYPES)
+INSTALL = "pip install 'airadar[llama]' (builds llama-cpp-python from source, ~10 minutes)"
+
+
+def _lib() -> Any:
+    try:
+        import llama_cpp
+    except ImportError:
+        raise BackendError(f"the llamacpp backend needs llama-cpp-python: {INSTALL}") from None
+    return llama_cpp
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """llama.cpp writes its load log to fd 2; keep the terminal to one line per error."""
+    try:
+        fd = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "wb") as null, contextlib.redirect_stderr(io.StringIO()):
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)
+
+
+def load(path: Path, *, n_ctx: int, threads: int | None, logits_all: bool = False,
+         vocab_only: bool = False) -> Any:
+    lib = _lib()
+    if not path.is_file():
+        raise SpecError("--model", str(path), "an existing .gguf file or a packaged model name")
+    kw: dict[str, Any] = {"model_path": str(path), "n_ctx": n_ctx, "n_batch": min(n_ctx, 512),
+                          "logits_all": logits_all, "verbose": False, "vocab_only": vocab_only}
+    if threads:
+        kw["n_threads"] = kw["n_threads_batch"] = threads
+    low = lib.llama_cpp  # the ctypes layer Llama() reads its default model params from
+    orig = low.llama_model_default_params
+
+    def no_extra_bufts() -> Any:
+        p = orig()
+        if hasattr(p, "use_extra_bufts"):
+            p.use_extra_bufts = False
+        return p
+
+    low.llama_model_default_params = no_extra_bufts
+    try:
+        with _quiet():
+            return lib.Llama(**kw)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise BackendError(f"llama.cpp cannot load {path}: {str(exc).splitlines()[0][:160]}"
+                           ) from None
+    finally:
+        low.llama_model_default_params = orig
+
+
+def quantize(src: Path, qtype: str, out_dir: Path, threads: int | None = None) -> Path:
+    """``src`` requantized to ``qtype`` by llama.cpp (cached in ``out_dir``)."""
+    lib = _lib()
+    if qtype not in QUANT_TYPES:
+        raise SpecError("--variant", qtype, ", ".join(LLAMACPP_VARIANTS))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{src.stem}.{qtype}.gguf"
+    if out.is_file() and out.stat().st_mtime >= src.stat().st_mtime:
+        return out
+    params = lib.llama_model_quantize_default_params()
+    params.ftype = QUANT_TYPES[qtype]
+    params.allow_requantize = True
+    params.nthread = threads or 0
+    tmp = out.with_suffix(".part")
+    with _quiet():
+        rc = lib.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
+    if rc != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        raise BackendError(f"llama.cpp could not quantize {src.name} to {qtype} (code {rc})")
+    tmp.replace(out)
+    return out
+
+
+def tokenize_corpus(path: Path) -> tuple[list[int], int | None] | None:
+    """The shipped corpus in the GGUF's own tokenizer, and the BOS id when the tokenizer
+    starts sequences with it (None if llama-cpp-python is absent)."""
+    try:
+        _lib()
+    except BackendError:
+        return None
+    llm = load(path, n_ctx=512, threads=None, vocab_only=True)
+    toks = list(llm.tokenize(quality.corpus().encode("utf-8"), add_bos=False))
+    add_bos = str(llm.metadata.get("tokenizer.ggml.add_bos_token", "false")).lower() == "true"
+    return toks, (int(llm.token_bos()) if add_bos else None)
+
+
+def gguf_perplexity(path: Path, threads: int | None) -> dict[str, Any]:
+    tb = tokenize_corpus(path)
+    assert tb is not None
+    toks, bos = tb
+    llm = load(path, n_ctx=quality.PPL_WINDOW, threads=threads, logits_all=True)
+
+    def logits(w: list[int]) -> np.ndarray:
+        llm.reset()
+        llm.eval(w)
+        return np.array(llm.scores[: len(w)], dtype=np.float32)
+
+    return quality.perplexity(toks, logits, bos=bos)
+
+
+class LlamaCppRunner:
+    kind = "llm"
+
+    def __init__(self, path: Path, name: str, threads: int | None, n_ctx: int,
+                 variant: str, source: Path) -> None:
+        self.lib = _lib()
+        self.path = path
+        self.llm = load(path, n_ctx=n_ctx, threads=threads)
+        self.n_vocab = int(self.llm.n_vocab())
+        self.rng = np.random.default_rng(0)
+        self.next = 0
+        import importlib.metadata as md
+        self.description = {
+            "backend": "llamacpp", "model": name, "file": str(path), "variant": variant,
+            "source_file": str(source), "threads": self.llm.n_threads()
+            if callable(getattr(self.llm, "n_threads", None)) else threads,
+            "n_ctx": n_ctx, "llama_cpp_python": md.version("llama_cpp_python"),
+            "weights": "real (GGUF)"}
+
+    def _last_logits(self) -> np.ndarray:
+        ptr = self.lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+
+    def prefill(self, batch: int, input_tokens: int) -> None:
+        if batch != 1:
+            raise SpecError("--batch", batch, "1 for the llamacpp backend (the binding runs "
+                            "one sequence)")
+        ids = self.rng.integers(0, self.n_vocab, input_tokens).tolist()
+        self.llm.reset()
+        self.llm.eval(ids)
+        self.next = int(np.argmax(self._last_logits()))
+
+    def decode_step(self) -> None:
+        self.llm.eval([self.next])
+        self.next = int(np.argmax(self._last_logits()))
+
+
+@register("llamacpp")
+class LlamaCppBackend:
+    name = "llamacpp"
+
+    def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]) -> Any:
+        from airadar.bench import packaged
+        from airadar.bench.backends import _cache_dir
+
+        _lib()
+        src = packaged.resolve(model, _cache_dir())
+        if not src.is_file():
+            raise SpecError("--model", model, "an existing .gguf file or one of "
+                            + ", ".join(n for n, p in packaged.PACKAGED.items() if p.fmt == "gguf"))
+        variant = settings.get("variant") or "file"
+        if variant in ("fp32", "file"):
+            variant, path = "file", src
+        elif variant in QUANT_TYPES:
+            path = quantize(src, variant, _cache_dir() / "variants", threads)
+        else:
+            raise SpecError("--variant", variant, "file (as given), " + ", ".join(QUANT_TYPES)
+                            + " for llamacpp")
+        n_ctx = int(settings.get("input_tokens", 128)) + int(settings.get("output_tokens", 32)) + 8
+        runner = LlamaCppRunner(path, model, threads, n_ctx, variant, src)
+        if settings.get("measure_quality", True):
+            q = {"method": "perplexity on the shipped corpus", **gguf_perplexity(path, threads)}
+            if variant != "file":
+                ref = gguf_perplexity(src, threads)
+                q["perplexity_reference"] = ref["perplexity"]
+                q["perplexity_ratio"] = q["perplexity"] / ref["perplexity"]
+                q["reference"] = f"the given file {src.name} (requantized from it)"
+            runner.description["quality"] = q
+        return runner
