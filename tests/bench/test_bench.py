@@ -123,3 +123,53 @@ def test_real_minilm_from_pypi(tmp_path: Path) -> None:
     out = json.loads(r.stdout)
     assert out["results"]["batch_1"]["count"] >= 3
     assert out["settings"]["quality"]["cosine"] > 0.8
+
+
+@pytest.fixture()
+def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server (the binaries pgserver ships on PyPI), on a Unix socket."""
+    pgserver = pytest.importorskip("pgserver")
+    pytest.importorskip("psycopg")
+    srv = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="stop")
+    try:
+        yield srv.get_uri()
+    finally:
+        srv.cleanup()
+
+
+def test_postgresql_store_round_trip(tmp_path: Path, tiny: Path, postgres_url: str) -> None:
+    """The same bench and results commands against PostgreSQL by URL: schema created and
+    versioned, every sample stored, read back by a second process."""
+    r = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--min-count", "4",
+                "--min-duration", "0.05", "--store", postgres_url, "--json")
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(run_cli("results", "list", "--store", postgres_url, "--json").stdout)
+    assert len(runs) == 1 and runs[0]["samples"] >= 4 and runs[0]["status"] == "complete"
+    import sqlalchemy as sa
+
+    from airadar.bench.store import Store
+    st = Store(postgres_url)
+    assert st.url.startswith("postgresql+psycopg://")
+    with st.engine.connect() as c:
+        assert c.execute(sa.text("select value from meta where key='schema_version'")
+                         ).scalar() == "1"
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_samples(tmp_path: Path, tiny: Path) -> None:
+    """SIGINT mid-run: exit 130 without a traceback, the run marked interrupted, its samples
+    kept."""
+    db = tmp_path / "i.sqlite"
+    p = subprocess.Popen([sys.executable, "-m", "airadar", "bench", "-b", "onnxruntime", "-m",
+                          str(tiny), "--min-count", "1000000", "--min-duration", "60",
+                          "--store", str(db)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not db.exists() or db.stat().st_size < 40_000):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert "Traceback" not in err and p.returncode == 130
+    assert "interrupted" in out
+    runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
+    assert runs[0]["status"] == "interrupted" and runs[0]["samples"] > 0

@@ -28,7 +28,9 @@ class Store:
 
     def __init__(self, url: str) -> None:
         sa = _sa()
+        url = _with_driver(url)
         self.url = url
+        self._conn: Any = None
         try:
             self.engine = sa.create_engine(url, future=True)
             if url.startswith("sqlite"):
@@ -36,7 +38,9 @@ class Store:
                 def _pragma(conn: Any, _rec: Any) -> None:
                     cur = conn.cursor()
                     cur.execute("PRAGMA journal_mode=WAL")
-                    cur.execute("PRAGMA synchronous=FULL")
+                    # WAL + NORMAL: a commit survives the process being killed (SIGKILL);
+                    # only an OS crash or power loss can lose the last commits
+                    cur.execute("PRAGMA synchronous=NORMAL")
                     cur.close()
             md = sa.MetaData()
             self.meta = sa.Table("meta", md, sa.Column("key", sa.String(64), primary_key=True),
@@ -80,13 +84,20 @@ class Store:
 
     def add_sample(self, run_id: int, *, kind: str, value: float, batch: int = 1,
                    tokens: int = 0, extra: dict[str, Any] | None = None) -> None:
-        with self.engine.begin() as c:
-            c.execute(self.samples.insert().values(run_id=run_id, kind=kind, value=value,
-                                                   batch=batch, tokens=tokens,
-                                                   extra=json.dumps(extra or {})))
+        """One committed transaction per sample, on a connection kept open for the run."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            self._insert = self.samples.insert()
+        with self._conn.begin():
+            self._conn.execute(self._insert, {"run_id": run_id, "kind": kind, "value": value,
+                                              "batch": batch, "tokens": tokens,
+                                              "extra": json.dumps(extra) if extra else "{}"})
 
     def finish_run(self, run_id: int, status: str) -> None:
         sa = _sa()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         with self.engine.begin() as c:
             c.execute(sa.update(self.runs).where(self.runs.c.id == run_id).values(status=status))
 
@@ -106,6 +117,18 @@ class Store:
             rows = c.execute(sa.select(self.samples).where(self.samples.c.run_id == run_id)
                              .order_by(self.samples.c.id)).mappings().all()
         return [{**dict(r), "extra": json.loads(r["extra"] or "{}")} for r in rows]
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` means psycopg2 to SQLAlchemy; use psycopg 3 when only it is present
+    (``pip install 'airadar[postgres]'``)."""
+    import importlib.util
+
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg2") is None:
+        if importlib.util.find_spec("psycopg") is None:
+            raise BackendError("a PostgreSQL store needs a driver: pip install 'airadar[postgres]'")
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
 
 
 def _redact(url: str) -> str:

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     _register()
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, standalone_mode=False)
+        rc = app(args=args, standalone_mode=False)  # click returns typer.Exit's code here
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except AiradarError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(exc.exit_code)

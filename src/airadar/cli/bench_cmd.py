@@ -102,8 +102,18 @@ def bench(
            "results": res}
     if as_json:
         print_json(out)
-        return
-    console.print(f"run {run_id} ({status}) stored in {st.url}")
+    else:
+        _print_bench(out)
+    if status == "interrupted":
+        raise typer.Exit(130)
+
+
+def _print_bench(out: dict) -> None:
+    settings, res = out["settings"], out["results"]
+    console.print(f"run {out['run_id']} ({out['status']}) stored in {out['store']}")
+    if out["status"] == "interrupted":
+        console.print(f"interrupted: the samples measured so far are kept; "
+                      f"airadar results show {out['run_id']}")
     q = settings.get("quality")
     if q:
         console.print(f"quality: {_quality_line(q)}")
