@@ -43,6 +43,21 @@ def test_onnx_offline_and_results(tmp_path: Path, tiny: Path) -> None:
     assert exp.read_text().startswith("run_id,backend")
 
 
+def _wait_for_samples(db: Path, p: subprocess.Popen, n: int = 200) -> None:  # type: ignore[type-arg]
+    """Wait until the running bench has committed ``n`` samples (read by a second reader)."""
+    import sqlite3
+    deadline = time.time() + 60
+    while time.time() < deadline and p.poll() is None:
+        try:
+            with sqlite3.connect(db) as c:
+                if c.execute("select count(*) from samples").fetchone()[0] >= n:
+                    return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the bench did not store samples in time")
+
+
 def test_store_survives_sigkill(tmp_path: Path, tiny: Path) -> None:
     """A bench killed with SIGKILL mid-run leaves a readable store with its samples."""
     db = tmp_path / "k.sqlite"
@@ -51,10 +66,7 @@ def test_store_survives_sigkill(tmp_path: Path, tiny: Path) -> None:
                           str(tiny), "--min-count", "1000000", "--min-duration", "60",
                           "--store", str(db)], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline and (not db.exists() or db.stat().st_size < 40_000):
-        time.sleep(0.2)
-    time.sleep(0.5)
+    _wait_for_samples(db, p)
     p.send_signal(signal.SIGKILL)
     p.wait()
     runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
@@ -163,10 +175,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_samples(tmp_path: Path, tiny: Path) -> N
                           str(tiny), "--min-count", "1000000", "--min-duration", "60",
                           "--store", str(db)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and (not db.exists() or db.stat().st_size < 40_000):
-        time.sleep(0.2)
-    time.sleep(0.5)
+    _wait_for_samples(db, p)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert "Traceback" not in err and p.returncode == 130

@@ -25,7 +25,7 @@ class Budget:
     warmup: int = 2
     min_count: int = 10
     min_duration_s: float = 2.0
-    max_count: int = 10_000
+    max_count: int = 1_000_000
 
 
 def summarise(xs: list[float]) -> dict[str, Any]:
