@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STORE=${STORE:-data/host/host_runs.sqlite}
+.venv/bin/airadar bench-host --threads 2 --store "$STORE"
 for m in data/host/configs/rand-40m/config.json data/host/configs/rand-80m/config.json \
-         smollm2-135m data/host/configs/rand-200m/config.json data/host/configs/rand-300m/config.json; do
+         smollm2-135m data/host/configs/rand-150m/config.json data/host/configs/rand-200m/config.json data/host/configs/rand-300m/config.json; do
   .venv/bin/airadar bench --backend torch --model "$m" --batch 1,4 --input-tokens 128 \
-    --output-tokens 16 --min-count 5 --min-duration 1 --threads 2 --store "$STORE"
+    --output-tokens 16 --min-count 8 --min-duration 3 --threads 2 --store "$STORE"
 done
+.venv/bin/airadar bench-host --threads 2 --store "$STORE"

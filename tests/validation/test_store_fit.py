@@ -37,3 +37,24 @@ def test_from_store_and_from_csv_are_exclusive() -> None:
     """Exactly one source of measurements."""
     r = run_cli("calibrate")
     assert r.returncode == 2 and "exactly one" in r.stderr
+
+
+def test_host_micro_benchmarks_are_stored_and_used(tmp_path: Path) -> None:
+    """bench-host keeps the machine's measured figures in the store; calibration takes their
+    median (the figures from the time of the campaign, not of the calibration)."""
+    from airadar.bench import host
+    from airadar.bench.store import Store
+
+    db = tmp_path / "h.sqlite"
+    for _ in range(2):
+        r = run_cli("bench-host", "--seconds", "0.2", "--store", str(db), "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["peak_flops_fp32"] > 1e9
+    st = Store(f"sqlite:///{db}")
+    runs = [x["settings"] for x in st.list_runs()]
+    m = host.stored_measurement(st)
+    assert m is not None and m["stored_runs"] == 2
+    assert min(x["mem_bandwidth_bytes_per_s"] for x in runs) <= m["mem_bandwidth_bytes_per_s"] \
+        <= max(x["mem_bandwidth_bytes_per_s"] for x in runs)
+    bad = run_cli("bench-host", "--seconds", "0", "--store", str(db))
+    assert bad.returncode == 2 and "--seconds" in bad.stderr

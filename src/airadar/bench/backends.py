@@ -241,7 +241,7 @@ class TorchBackend:
 
     def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]) -> Any:
         from airadar.bench import packaged
-        from airadar.bench.torch_llm import TorchLLMRunner, gguf_weights, measure_quality
+        from airadar.bench.torch_llm import TorchLLMRunner, gguf_weights, measure_quality, safetensors_weights
 
         p = packaged.resolve(model, _cache_dir())
         weights = None
@@ -251,6 +251,9 @@ class TorchBackend:
                 raise SpecError("--model", model, "an existing .gguf file")
             cfg, weights = gguf_weights(p)
             name, gguf_path = model, p
+        elif p.suffix == ".safetensors" or (p.is_dir() and any(p.glob("*.safetensors"))):
+            cfg, weights = safetensors_weights(p)
+            name = (p if p.is_dir() else p.parent).name
         elif p.suffix == ".json":
             try:
                 cfg = json.loads(p.read_text())

@@ -58,3 +58,29 @@ def host_row(m: dict[str, Any], host_id: str) -> dict[str, Any]:
                   "as_of": m["measured_at"]},
         "derived": {"compute": "bf16 listed at the fp32 rate: the torch CPU path measured runs fp32"},
     }
+
+
+def store_measurement(store: Any, m: dict[str, Any]) -> int:
+    """Keep a host micro-benchmark in the result store, beside the runs it explains."""
+    from airadar.bench.environment import environment
+
+    rid = store.start_run(backend="host", model="micro-benchmark", scenario="host", settings=m,
+                          environment=environment(m.get("threads")))
+    store.finish_run(rid, "complete")
+    return int(rid)
+
+
+def stored_measurement(store: Any) -> dict[str, Any] | None:
+    """The median of the host micro-benchmarks kept in a store (None when there are none):
+    calibration then uses the machine's figures from the time of the campaign."""
+    import statistics
+
+    runs = [r["settings"] for r in store.list_runs()
+            if r["backend"] == "host" and r["status"] == "complete"]
+    if not runs:
+        return None
+    out = dict(runs[-1])
+    for k in ("peak_flops_fp32", "mem_bandwidth_bytes_per_s"):
+        out[k] = statistics.median(float(r[k]) for r in runs)
+    out["stored_runs"] = len(runs)
+    return out

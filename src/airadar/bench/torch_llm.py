@@ -40,7 +40,7 @@ def gguf_weights(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         import gguf
     except ImportError:
         raise BackendError("loading GGUF into PyTorch needs the gguf package: "
-                           "pip install 'airadar[llama]'") from None
+                           "pip install 'airadar[weights]'") from None
     try:
         r = gguf.GGUFReader(str(path))
     except Exception as exc:  # noqa: BLE001 - corrupt files raise assorted errors
@@ -66,12 +66,67 @@ def gguf_weights(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return cfg, w
 
 
+_HF = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj",
+       "o": "self_attn.o_proj", "gate": "mlp.gate_proj", "up": "mlp.up_proj",
+       "down": "mlp.down_proj"}
+_GG = {"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "gate": "ffn_gate",
+       "up": "ffn_up", "down": "ffn_down"}
+
+
+def safetensors_weights(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(config, weights) from a Hugging Face llama-style checkpoint: a directory (or a file
+    in it) with ``config.json`` and ``*.safetensors``. Weights are renamed to the GGUF names
+    the runner uses and kept in Hugging Face's half-split rotary layout."""
+    import json
+
+    torch = _torch()
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise BackendError("loading safetensors needs the safetensors package: "
+                           "pip install 'airadar[weights]'") from None
+    d = path if path.is_dir() else path.parent
+    files = [path] if path.is_file() else sorted(d.glob("*.safetensors"))
+    cfg_file = d / "config.json"
+    if not files or not cfg_file.is_file():
+        raise SpecError("--model", str(path), "a directory with config.json and *.safetensors")
+    cfg = json.loads(cfg_file.read_text())
+    raw: dict[str, Any] = {}
+    for f in files:
+        try:
+            raw.update(load_file(str(f)))
+        except Exception as exc:  # noqa: BLE001 - corrupt headers raise assorted errors
+            raise SpecError("--model", str(f), f"a readable safetensors file "
+                            f"({type(exc).__name__})") from None
+    if any(k.endswith(".bias") for k in raw):
+        raise SpecError("--model", str(path), "a checkpoint without linear biases (llama, "
+                        "mistral, smollm); biased attention (qwen2) is not built")
+    w: dict[str, Any] = {}
+    try:
+        for li in range(int(cfg["num_hidden_layers"])):
+            pre = f"model.layers.{li}."
+            for m in _MATS:
+                w[f"blk.{li}.{_GG[m]}.weight"] = raw[pre + _HF[m] + ".weight"]
+            w[f"blk.{li}.attn_norm.weight"] = raw[pre + "input_layernorm.weight"]
+            w[f"blk.{li}.ffn_norm.weight"] = raw[pre + "post_attention_layernorm.weight"]
+        w["token_embd.weight"] = raw["model.embed_tokens.weight"]
+        w["output_norm.weight"] = raw["model.norm.weight"]
+        if "lm_head.weight" in raw:
+            w["output.weight"] = raw["lm_head.weight"]
+    except KeyError as exc:
+        raise SpecError("--model", str(path), f"llama-style tensor names (missing "
+                        f"{exc.args[0]})") from None
+    out = {k: v.to(torch.float32).numpy() for k, v in w.items()}
+    cfg["tie_word_embeddings"] = "output.weight" not in out
+    return cfg, out
+
+
 class TorchLLMRunner:
     kind = "llm"
 
     def __init__(self, cfg: dict[str, Any], name: str, threads: int | None, dtype: str,
                  device: str, weights: dict[str, Any] | None = None, variant: str = "fp32",
-                 gguf_path: Path | None = None) -> None:
+                 gguf_path: Path | None = None, rope_interleaved: bool | None = None) -> None:
         torch = _torch()
         from airadar.specs.model import spec_from_hf_config
 
@@ -96,12 +151,17 @@ class TorchLLMRunner:
         self.eps = float(cfg.get("rms_norm_eps", 1e-5))
         self.real = weights is not None
         self.gguf_path = gguf_path
+        # GGUF stores Q/K permuted for llama.cpp's interleaved-pair rotary; Hugging Face
+        # checkpoints and random weights use the half-split form.
+        self.rope_interleaved = (gguf_path is not None) if rope_interleaved is None \
+            else rope_interleaved
         self._build(cfg, weights)
         self._ref_state: Any = None
         self.description = {
             "backend": "torch", "model": name, "dtype": dtype, "device": device,
             "threads": torch.get_num_threads(), "variant": variant,
             "weights": (f"from {gguf_path.name}, dequantized to {dtype}" if gguf_path
+                        else f"from safetensors, as {dtype}" if weights is not None
                         else "random (speed only)"),
             "params": spec.params_total}
         self.cache: list[tuple[Any, Any]] = []
@@ -117,8 +177,7 @@ class TorchLLMRunner:
         shapes = {"q": (s.num_heads * self.hd, h), "k": (self.kvh * self.hd, h),
                   "v": (self.kvh * self.hd, h), "o": (h, s.num_heads * self.hd),
                   "gate": (inter, h), "up": (inter, h), "down": (h, inter)}
-        gguf_names = {"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output",
-                      "gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down"}
+        gguf_names = _GG
         g = torch.Generator().manual_seed(0)
 
         def rand(*shape: int) -> Any:
@@ -149,9 +208,6 @@ class TorchLLMRunner:
             self.emb = rand(s.vocab_size, h)
             self.head = self.emb if s.tie_embeddings else rand(s.vocab_size, h)
             self.final_norm = torch.ones(h)
-        # GGUF stores Q/K permuted for llama.cpp's interleaved-pair rotary; HF-style configs
-        # (random weights) use the half-split form. Either way positions are applied.
-        self.rope_interleaved = wts is not None
         theta = float(cfg.get("rope_theta", 10000.0))
         inv = 1.0 / theta ** (torch.arange(0, self.hd, 2, dtype=torch.float64) / self.hd)
         self.inv_freq = inv
@@ -301,6 +357,7 @@ def measure_quality(base: TorchLLMRunner, var: TorchLLMRunner) -> dict[str, Any]
         seq = rng.integers(0, base.spec.vocab_size, 64).tolist()
         a.append(base.logits(seq)[-1])
         b.append(var.logits(seq)[-1])
+    why = "real weights, no GGUF tokenizer for the corpus" if base.real else "random weights"
     return {"method": "mean cosine similarity of final-position logits vs the unmodified "
-                      "model on 8 seeded random 64-token sequences (random weights)",
+                      f"model on 8 seeded random 64-token sequences ({why})",
             "cosine": quality.cosine(np.stack(a), np.stack(b))}

@@ -152,6 +152,28 @@ def _quality_line(q: dict) -> str:
     return str(q.get("method"))
 
 
+@app.command("bench-host")
+def bench_host(store: str = typer.Option(None, "--store", help="SQLite path or database URL"),
+               threads: int = typer.Option(None, help="threads (default: the library's)"),
+               seconds: float = typer.Option(2.0, help="seconds per micro-benchmark"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Measure this machine's FP32 matmul rate and memory bandwidth and keep them in the store
+    (calibrate --from-store uses them)."""
+    from airadar.bench import host
+
+    if seconds <= 0:
+        raise SpecError("--seconds", seconds, "a duration > 0")
+    m = host.measure(threads, seconds)
+    st = _store(store)
+    rid = host.store_measurement(st, m)
+    if as_json:
+        print_json({"run_id": rid, "store": st.url, **m})
+        return
+    console.print(f"run {rid}: {m['cpu']}, {m['threads']} threads: "
+                  f"{m['peak_flops_fp32'] / 1e9:.0f} GFLOP/s fp32 matmul, "
+                  f"{m['mem_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s copy; stored in {st.url}")
+
+
 @results_app.command("list")
 def results_list(store: str = typer.Option(None, "--store"),
                  as_json: bool = typer.Option(False, "--json")) -> None:

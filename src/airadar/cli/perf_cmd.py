@@ -262,7 +262,11 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     st = Store(store_url(store, user_dir()))
     base = Path(store).parent.parent.parent if "://" not in store else Path.cwd()
     points = points_from_store(st, base if base.exists() else Path.cwd())
-    meas = host_mod.measure()
+    meas = host_mod.stored_measurement(st)
+    when = (f"median of {meas['stored_runs']} micro-benchmarks stored with the runs"
+            if meas else "measured now (no micro-benchmark in the store: airadar bench-host)")
+    if meas is None:
+        meas = host_mod.measure()
     host_id = "host-" + re.sub(r"[^a-z0-9]+", "-", meas["cpu"].lower()).strip("-")
     row = host_mod.host_row(meas, host_id)
     res = calibrate_host(points, row, host_id)
@@ -287,7 +291,7 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
         return
     cv = res["cross_validated"]
     console.print(f"host {host_id}: measured {meas['peak_flops_fp32'] / 1e9:.0f} GFLOP/s fp32, "
-                  f"{meas['mem_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
+                  f"{meas['mem_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s ({when})")
     t = Table(title=f"median APE on {res['spec_only']['points']} points "
                     f"({len(cv['held_out_models'])} models, leave one model out)")
     for c in ("metric", "spec-only", "fitted (in-sample)", "cross-validated"):

@@ -2,7 +2,9 @@
 random-weight LLMs in the result store), cross-validated by leaving one model out.
 
 The host's peak FLOP/s and bandwidth are measured (``bench.host``); the fitted factors are
-ce (matrix efficiency), me (bandwidth efficiency) and the per-layer step overhead."""
+the matrix efficiency of prefill (large GEMMs) and of decode (GEMMs with as few rows as the
+batch, which CPUs run far below their large-matrix rate), the bandwidth efficiency and the
+per-layer step overhead."""
 
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ def points_from_store(store: Any, base: Path) -> list[Point]:
     for r in store.list_runs():
         if r["backend"] != "torch" or r["scenario"] != "llm" or r["status"] != "complete":
             continue
+        if r["settings"].get("variant") not in (None, "fp32"):
+            continue  # quantized/pruned variants run other kernels
         ref = str(r["model"])
         try:
             if ref.endswith(".json"):
@@ -80,8 +84,8 @@ def fit(points: list[Point], hw: HardwareSpec, key: str) -> EfficiencyProfile:
                              f"{', '.join(sorted({p.model.id for p in points}))}")
 
     def prof(x: np.ndarray) -> EfficiencyProfile:
-        ce, me, ov = np.exp(x)
-        return replace(base, ce_prefill=float(ce), ce_decode=float(ce), me=float(me),
+        cp, cd, me, ov = np.exp(x)
+        return replace(base, ce_prefill=float(cp), ce_decode=float(cd), me=float(me),
                        ovh_layer_s=float(ov))
 
     def resid(x: np.ndarray) -> np.ndarray:
@@ -92,8 +96,9 @@ def fit(points: list[Point], hw: HardwareSpec, key: str) -> EfficiencyProfile:
             r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
         return np.array(r)
 
-    res = least_squares(resid, np.log([0.5, 0.5, 1e-4]),
-                        bounds=(np.log([0.01, 0.01, 1e-7]), np.log([1.5, 1.5, 0.05])),
+    res = least_squares(resid, np.log([0.5, 0.1, 0.5, 1e-4]),
+                        bounds=(np.log([0.01, 0.001, 0.01, 1e-7]),
+                                np.log([1.5, 1.5, 1.5, 0.05])),
                         diff_step=0.02)
     return prof(res.x)
 
