@@ -43,7 +43,30 @@ def environment(threads: int | None = None, **settings: Any) -> dict[str, Any]:
     return {
         "cpu": cpu_model(), "cores": os.cpu_count(), "memory_bytes": memory_bytes(),
         "platform": platform.platform(), "python": platform.python_version(),
-        "versions": versions("airadar", "numpy", "onnxruntime", "torch", "sqlalchemy"),
+        "versions": versions("airadar", "numpy", "onnxruntime", "onnxruntime-gpu", "torch",
+                             "llama_cpp_python", "gguf", "sqlalchemy"),
+        "gpus": gpus(),
         "threads": threads, **settings,
     }
 
+
+
+def gpus() -> list[dict[str, Any]]:
+    """NVIDIA GPUs as NVML reports them (empty without a driver or nvidia-ml-py)."""
+    try:
+        import pynvml
+        pynvml.nvmlInit()
+    except Exception:  # noqa: BLE001 - no package, no driver, no GPU
+        return []
+    out = []
+    try:
+        drv = pynvml.nvmlSystemGetDriverVersion()
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h).total
+            out.append({"index": i, "name": name if isinstance(name, str) else name.decode(),
+                        "memory_bytes": int(mem), "driver": str(drv)})
+    except Exception:  # noqa: BLE001
+        pass
+    return out

@@ -42,6 +42,11 @@ def bench(
     quality: bool = typer.Option(True, "--quality/--no-quality",
                                  help="measure the variant's quality (perplexity / cosine)"),
     threads: int = typer.Option(None, help="intra-op threads (default: the library's)"),
+    device: str = typer.Option("cpu", help="torch: cpu or cuda (onnxruntime uses CUDA when "
+                               "its CUDA provider is present)"),
+    idle_baseline: float = typer.Option(1.0, "--idle-baseline",
+                                        help="seconds of idle power measured before the run "
+                                             "(energy counters only)"),
     min_count: int = typer.Option(10),
     min_duration: float = typer.Option(2.0, "--min-duration", help="seconds per point"),
     warmup: int = typer.Option(2),
@@ -50,6 +55,7 @@ def bench(
 ) -> None:
     """Measure real inference on this machine; every sample goes to the result store."""
     from airadar.bench import backends, loadgen
+    from airadar.bench.energy import EnergyMeter
     from airadar.bench.environment import environment
 
     if scenario not in ("single-stream", "offline", "server"):
@@ -60,6 +66,10 @@ def bench(
         raise SpecError("--batch", batch, "comma-separated integers") from None
     if not batches or min(batches) < 1:
         raise SpecError("--batch", batch, "integers >= 1")
+    if device not in ("cpu", "cuda"):
+        raise SpecError("--device", device, "cpu or cuda")
+    if idle_baseline < 0:
+        raise SpecError("--idle-baseline", idle_baseline, "seconds >= 0")
     for name, v in (("--input-tokens", input_tokens), ("--output-tokens", output_tokens),
                     ("--min-count", min_count)):
         if v < 1:
@@ -69,6 +79,7 @@ def bench(
                         spinner="dots") if not as_json and sys.stderr.isatty() else _null():
         runner = be.prepare(model, threads=threads, settings={
             "precision": precision, "variant": variant, "measure_quality": quality,
+            "device": device,
             "input_tokens": input_tokens, "output_tokens": output_tokens})
     st = _store(store)
     settings = {"batches": batches, "rate": rate, "input_tokens": input_tokens,
@@ -77,6 +88,9 @@ def bench(
     run_id = st.start_run(backend=backend, model=model, scenario=scenario if runner.kind ==
                           "graph" else "llm", settings=settings, environment=environment(threads))
     budget = loadgen.Budget(warmup=warmup, min_count=min_count, min_duration_s=min_duration)
+    on_gpu = device == "cuda" or "CUDAExecutionProvider" in (
+        runner.description.get("providers") or [])[:1]
+    meter = EnergyMeter(gpu_index=0 if on_gpu else None, idle_s=idle_baseline)
     status = "complete"
     res: dict = {}
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -88,11 +102,11 @@ def bench(
             if runner.kind == "llm":
                 res = loadgen.run_llm(runner, st, run_id, batches=batches,
                                       input_tokens=input_tokens, output_tokens=output_tokens,
-                                      budget=budget,
+                                      budget=budget, meter=meter,
                                       progress=lambda n: prog.update(task, completed=n))
             else:
                 res = loadgen.run_graph(runner, st, run_id, scenario=scenario, batches=batches,
-                                        rate=rate, budget=budget,
+                                        rate=rate, budget=budget, meter=meter,
                                         progress=lambda n: prog.update(task, completed=n))
         except KeyboardInterrupt:
             status = "interrupted"
@@ -183,11 +197,17 @@ def results_list(store: str = typer.Option(None, "--store"),
         print_json(runs)
         return
     t = Table(title=f"{len(runs)} runs")
-    for c in ("id", "backend", "model", "scenario", "samples", "status", "cpu"):
+    for c in ("id", "backend", "model", "variant", "scenario", "samples", "status", "quality",
+              "cpu"):
         t.add_column(c)
     for r in runs:
-        t.add_row(str(r["id"]), r["backend"], str(r["model"])[-40:], r["scenario"],
-                  str(r["samples"]), r["status"], str(r["environment"].get("cpu")))
+        q = r["settings"].get("quality") or {}
+        qs = (f"PPL {q['perplexity']:.2f}" + (f" (x{q['perplexity_ratio']:.2f})"
+                                              if "perplexity_ratio" in q else "")
+              if "perplexity" in q else f"cos {q['cosine']:.4f}" if "cosine" in q else "")
+        t.add_row(str(r["id"]), r["backend"], str(r["model"])[-40:],
+                  str(r["settings"].get("variant") or ""), r["scenario"], str(r["samples"]),
+                  r["status"], qs, str(r["environment"].get("cpu")))
     console.print(t)
 
 
