@@ -103,3 +103,24 @@ def test_packaged_listing() -> None:
     assert set(rows) == {"smollm2-135m", "gemma-3-270m", "paraphrase-minilm-l3-v2",
                          "all-minilm-l6-v2-int8"}
     assert all(x["install"].startswith("pip install") for x in rows.values())
+
+
+@needs_llama
+def test_random_gguf_from_a_config_and_its_quantized_variants(tmp_path: Path) -> None:
+    """A config.json becomes a random-weight F16 GGUF (gguf package); llama.cpp runs it and
+    its Q8_0/Q4_0 requantizations; the weight format is recorded for calibration."""
+    pytest.importorskip("gguf")
+    cfg = tmp_path / "tiny" / "config.json"
+    cfg.parent.mkdir()
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 128, "num_hidden_layers": 2,
+                               "num_attention_heads": 4, "num_key_value_heads": 2,
+                               "intermediate_size": 256, "vocab_size": 500}))
+    seen = {}
+    for v in ("file", "q8_0", "q4_0"):
+        out = _bench(tmp_path, "-b", "llamacpp", "-m", str(cfg), "--variant", v)
+        seen[v] = out["settings"]["weight_precision"]
+        assert out["settings"]["weights"] == "random (speed only)"
+        assert out["results"]["batch_1"]["tpot_s"]["mean"] > 0
+    assert seen == {"file": "fp16", "q8_0": "int8", "q4_0": "int4"}
+    files = sorted(p.name for p in (tmp_path / "home" / "models").rglob("*.gguf"))
+    assert len(files) == 3 and any(f.endswith(".f16.gguf") for f in files)

@@ -21,16 +21,19 @@ def test_calibrate_from_store_reports_cross_validated_error(tmp_path: Path) -> N
                 "--json", home=home)
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
-    cv = res["cross_validated"]
-    assert len(cv["held_out_models"]) >= 5
-    assert 0 <= cv["ttft_median_ape"] < 1 and 0 <= cv["tpot_median_ape"] < 2
-    host = (home / "hardware" / "host.yaml").read_text()
-    assert "measured by airadar host micro-benchmark" in host
-    hw_id = res["key"].split("/")[-1]
-    e = run_cli("estimate", "-m", "smollm2-135m", "-H", hw_id, "--stack", "pytorch",
-                "--precision", "fp32", "--mode", "single-stream", "--json", home=home)
-    assert e.returncode == 0, e.stderr
-    assert json.loads(e.stdout)["provenance"]["kind"] == "calibrated"
+    assert set(res["stacks"]) == {"pytorch", "llama.cpp"}
+    for stack, prec in (("pytorch", "fp32"), ("llama.cpp", "int4")):
+        st = res["stacks"][stack]
+        cv = st["cross_validated"]
+        assert len(cv["held_out_models"]) >= 5
+        assert 0 <= cv["ttft_median_ape"] < 1 and 0 <= cv["tpot_median_ape"] < 2
+        host = (home / "hardware" / "host.yaml").read_text()
+        assert "measured by airadar host micro-benchmark" in host
+        hw_id = st["key"].split("/")[-1]
+        e = run_cli("estimate", "-m", "smollm2-135m", "-H", hw_id, "--stack", stack,
+                    "--precision", prec, "--mode", "single-stream", "--json", home=home)
+        assert e.returncode == 0, e.stderr
+        assert json.loads(e.stdout)["provenance"]["kind"] == "calibrated"
 
 
 def test_from_store_and_from_csv_are_exclusive() -> None:

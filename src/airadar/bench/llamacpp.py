@@ -104,6 +104,25 @@ def quantize(src: Path, qtype: str, out_dir: Path, threads: int | None = None) -
     return out
 
 
+# general.file_type -> the weight format the perf model reads (llama.cpp computes on the CPU
+# with the weights in this format and activations quantized to 8 bits or kept in fp32)
+FILE_TYPE_PRECISION = {0: "fp32", 1: "fp16", 2: "int4", 3: "int4", 7: "int8", 8: "int4",
+                       9: "int4", 10: "int4", 12: "int4", 14: "int4", 15: "int4", 16: "int8",
+                       17: "int8", 18: "int8", 32: "bf16"}
+
+
+def weight_precision(path: Path) -> str | None:
+    """The weight format of a GGUF file from its ``general.file_type`` (None if unknown).
+    Q5/Q6 files count as int8 and Q2/Q3 as int4: the perf model has no narrower widths."""
+    try:
+        import gguf
+        r = gguf.GGUFReader(str(path))
+        f = r.fields.get("general.file_type")
+        return FILE_TYPE_PRECISION.get(int(f.contents())) if f is not None else None
+    except Exception:  # noqa: BLE001 - the gguf package is optional here
+        return None
+
+
 def tokenize_corpus(path: Path) -> tuple[list[int], int | None] | None:
     """The shipped corpus in the GGUF's own tokenizer, and the BOS id when the tokenizer
     starts sequences with it (None if llama-cpp-python is absent)."""
@@ -178,9 +197,14 @@ class LlamaCppBackend:
 
         _lib()
         src = packaged.resolve(model, _cache_dir())
+        random_weights = src.suffix == ".json"
+        if random_weights:
+            from airadar.bench.gguf_gen import cached_random_gguf
+            src = cached_random_gguf(src, _cache_dir() / "random")
         if not src.is_file():
-            raise SpecError("--model", model, "an existing .gguf file or one of "
-                            + ", ".join(n for n, p in packaged.PACKAGED.items() if p.fmt == "gguf"))
+            raise SpecError("--model", model, "an existing .gguf file, a config.json (random "
+                            "weights) or one of " + ", ".join(
+                                n for n, p in packaged.PACKAGED.items() if p.fmt == "gguf"))
         variant = settings.get("variant") or "file"
         if variant in ("fp32", "file"):
             variant, path = "file", src
@@ -191,7 +215,11 @@ class LlamaCppBackend:
                             + " for llamacpp")
         n_ctx = int(settings.get("input_tokens", 128)) + int(settings.get("output_tokens", 32)) + 8
         runner = LlamaCppRunner(path, model, threads, n_ctx, variant, src)
-        if settings.get("measure_quality", True):
+        runner.description["weight_precision"] = weight_precision(path)
+        if random_weights:
+            runner.description["weights"] = "random (speed only)"
+            runner.description["quality"] = {"method": "not measured: random weights"}
+        elif settings.get("measure_quality", True):
             q = {"method": "perplexity on the shipped corpus", **gguf_perplexity(path, threads)}
             if variant != "file":
                 ref = gguf_perplexity(src, threads)

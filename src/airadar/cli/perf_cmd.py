@@ -270,17 +270,20 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     host_id = "host-" + re.sub(r"[^a-z0-9]+", "-", meas["cpu"].lower()).strip("-")
     row = host_mod.host_row(meas, host_id)
     res = calibrate_host(points, row, host_id)
-    prof = res["profile"]
     home = user_dir()
     (home / "hardware").mkdir(parents=True, exist_ok=True)
     (home / "hardware" / "host.yaml").write_text(yaml.safe_dump([row], sort_keys=False))
     target = out or (home / "profiles.yaml")
     existing = yaml.safe_load(target.read_text()) if target.is_file() else None
     data = existing or {"meta": {}, "profiles": {}}
-    data.setdefault("profiles", {})[res["key"]] = {
-        k: v for k, v in prof.as_dict().items() if k in (
-            "ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "provenance",
-            "fitted_on")}
+    keep = ("ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "provenance",
+            "fitted_on")
+    for r in res["stacks"].values():
+        profs = {r["key"]: r["profile"], **{f"{r['key']}@{f}": pr
+                                            for f, pr in r["by_weights"].items()}}
+        for key, pr in profs.items():
+            data.setdefault("profiles", {})[key] = {
+                k: v for k, v in pr.as_dict().items() if k in keep}
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     if report:
@@ -289,16 +292,19 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
         import json
         print_json(json.loads(to_json(res)))
         return
-    cv = res["cross_validated"]
     console.print(f"host {host_id}: measured {meas['peak_flops_fp32'] / 1e9:.0f} GFLOP/s fp32, "
                   f"{meas['mem_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s ({when})")
-    t = Table(title=f"median APE on {res['spec_only']['points']} points "
-                    f"({len(cv['held_out_models'])} models, leave one model out)")
-    for c in ("metric", "spec-only", "fitted (in-sample)", "cross-validated"):
-        t.add_column(c)
-    for k, name in (("ttft_median_ape", "TTFT"), ("tpot_median_ape", "decode step (TPOT)")):
-        t.add_row(name, f"{res['spec_only'][k]:.1%}", f"{res['fitted_in_sample'][k]:.1%}",
-                  f"{cv[k]:.1%}")
-    console.print(t)
-    console.print(f"profile {res['key']} -> {target}; hardware row -> {home / 'hardware' / 'host.yaml'}"
-                  f" (use --hardware {host_id} --stack pytorch)")
+    for stack, r in res["stacks"].items():
+        cv = r["cross_validated"]
+        t = Table(title=f"{stack}: median APE on {r['spec_only']['points']} points "
+                        f"({len(cv['held_out_models'])} models, leave one model out)")
+        for c in ("metric", "spec-only", "fitted (in-sample)", "cross-validated"):
+            t.add_column(c)
+        for k, name in (("ttft_median_ape", "TTFT"), ("tpot_median_ape", "decode step (TPOT)")):
+            t.add_row(name, f"{r['spec_only'][k]:.1%}", f"{r['fitted_in_sample'][k]:.1%}",
+                      f"{cv[k]:.1%}")
+        console.print(t)
+    stacks = ", ".join(f"{r['key']}" for r in res["stacks"].values())
+    console.print(f"profiles {stacks} -> {target}; hardware row -> "
+                  f"{home / 'hardware' / 'host.yaml'} (use --hardware {host_id} --stack "
+                  f"{' or '.join(res['stacks'])})")

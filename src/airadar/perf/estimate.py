@@ -124,7 +124,8 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         raise SpecError("model", model.id, "an LLM, encoder, vision or speech model "
                         "(diffusion pipelines are not modelled)")
     stack = stack or default_stack(hw.hw_class, hw.vendor)
-    prof = profile or lookup(hw.hw_class, stack, hw.id, precision.compute_dtype)
+    prof = profile or lookup(hw.hw_class, stack, hw.id, precision.compute_dtype,
+                             precision.weights)
     if not model.is_llm:
         return _estimate_nonllm(model=model, hw=hw, count=count, precision=precision,
                                 sparsity=sparsity, mode=mode, batch=batch, profile=prof,

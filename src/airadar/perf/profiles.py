@@ -122,13 +122,15 @@ def load_profiles() -> dict[str, EfficiencyProfile]:
     return out
 
 
-def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = None
-           ) -> EfficiencyProfile:
-    """Most specific profile: (class, stack, hardware), (class, stack, compute precision),
-    (class, stack), (class, *), global, spec-only."""
+def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = None,
+           weights: str | None = None) -> EfficiencyProfile:
+    """Most specific profile: (class, stack, hardware, weight format), (class, stack,
+    hardware), (class, stack, compute precision), (class, stack), (class, *), global,
+    spec-only."""
     fam = stack_family(stack)
     profiles = load_profiles()
-    keys = [f"{hw_class}/{fam}/{hw_id}"]
+    keys = [f"{hw_class}/{fam}/{hw_id}@{weights}"] if weights and hw_id else []
+    keys.append(f"{hw_class}/{fam}/{hw_id}")
     if precision:
         keys.append(f"{hw_class}/{fam}@{precision}")
     for key in (*keys, f"{hw_class}/{fam}", f"{hw_class}/*", "*/*"):

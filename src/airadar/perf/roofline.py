@@ -72,11 +72,18 @@ class Deployment:
 
 
 def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float,
-                   context: float, prefill_tokens: float) -> StepTime:
-    """Time of one engine iteration on one replica (see module docstring)."""
+                   context: float, prefill_tokens: float,
+                   prefill_seqs: float | None = None) -> StepTime:
+    """Time of one engine iteration on one replica (see module docstring).
+
+    ``prefill_seqs``: how many sequences the prompt tokens belong to. Engines run the output
+    projection only for each sequence's last prompt token; given the count, the projection
+    is charged that many times instead of once per prompt token."""
     m, p = dep.model, dep.precision
     tokens = decode + prefill_tokens
     flops = tokens * 2.0 * m.params_active + decode * m.attention_flops_per_token(context)
+    if prefill_seqs is not None and prefill_tokens > prefill_seqs:
+        flops -= (prefill_tokens - prefill_seqs) * 2.0 * m.vocab_size * m.hidden_size
     if prefill_tokens:
         # prompt tokens attend on average to half of the prompt processed so far
         flops += prefill_tokens * m.attention_flops_per_token(max(context / 2, 1))

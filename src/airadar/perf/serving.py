@@ -53,12 +53,13 @@ def steady_step(dep: Deployment, profile: EfficiencyProfile, *, batch: float,
                 input_tokens: float, output_tokens: float) -> StepTime:
     return iteration_time(dep=dep, profile=profile, decode=batch,
                           context=input_tokens + output_tokens / 2.0,
-                          prefill_tokens=batch * input_tokens / max(output_tokens, 1.0))
+                          prefill_tokens=batch * input_tokens / max(output_tokens, 1.0),
+                          prefill_seqs=batch / max(output_tokens, 1.0))
 
 
 def prefill_alone_s(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float) -> float:
     return iteration_time(dep=dep, profile=profile, decode=0, context=input_tokens,
-                          prefill_tokens=input_tokens).time_s
+                          prefill_tokens=input_tokens, prefill_seqs=1).time_s
 
 
 def _batches(limit: int) -> list[int]:

@@ -151,7 +151,7 @@ def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, A
             continue
         pf_batch = max(1, min(limit, 8))
         pf_s = iteration_time(dep=dep, profile=prof, decode=0, context=inp,
-                              prefill_tokens=inp * pf_batch).time_s
+                              prefill_tokens=inp * pf_batch, prefill_seqs=pf_batch).time_s
         prefill_rps = pf_batch / pf_s
         b = serving.slo_batch_limit(dep, prof, input_tokens=inp, output_tokens=out,
                                     tpot_p99_s=tpot, limit=limit)

@@ -65,7 +65,7 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
     comp = np.concatenate([[0.0], np.interp(grid, sizes, [p.compute_s for p in parts])])
     mem[0], comp[0] = mem[1], comp[1]
     pn = iteration_time(dep=dep, profile=profile, decode=0, context=mean_input,
-                        prefill_tokens=max(mean_input, 1))
+                        prefill_tokens=max(mean_input, 1), prefill_seqs=1)
     return ReplicaModel(memory_s=mem, compute_s=comp, overhead_s=parts[0].overhead_s,
                         prefill_s_per_token=pn.compute_s / max(mean_input, 1), max_batch=mb,
                         kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens)

@@ -36,15 +36,28 @@ class Point:
     output_tokens: int
     ttft_s: float
     tpot_s: float
+    stack: str = "pytorch"
+    precision: str = "fp32"
+
+
+STACK_OF_BACKEND = {"torch": "pytorch", "llamacpp": "llama.cpp"}
 
 
 def points_from_store(store: Any, base: Path) -> list[Point]:
     out: list[Point] = []
     for r in store.list_runs():
-        if r["backend"] != "torch" or r["scenario"] != "llm" or r["status"] != "complete":
+        if (r["backend"] not in STACK_OF_BACKEND or r["scenario"] != "llm"
+                or r["status"] != "complete"):
             continue
-        if r["settings"].get("variant") not in (None, "fp32"):
-            continue  # quantized/pruned variants run other kernels
+        st = r["settings"]
+        if r["backend"] == "torch":
+            if st.get("variant") not in (None, "fp32") or st.get("device", "cpu") != "cpu":
+                continue  # quantized/pruned variants run other kernels
+            prec = str(st.get("dtype", "fp32"))
+        else:
+            if not st.get("weight_precision"):
+                continue
+            prec = f"{st['weight_precision']}/fp32/fp16"  # llama.cpp: f16 KV cache
         ref = str(r["model"])
         try:
             if ref.endswith(".json"):
@@ -56,7 +69,6 @@ def points_from_store(store: Any, base: Path) -> list[Point]:
                 spec = resolve.model(ref)
         except AiradarError:
             continue
-        st = r["settings"]
         samples = store.get_samples(r["id"])
         for b in st.get("batches", [1]):
             tt = [s["value"] for s in samples if s["kind"] == "ttft" and s["batch"] == b]
@@ -64,49 +76,69 @@ def points_from_store(store: Any, base: Path) -> list[Point]:
             if tt and tp:
                 out.append(Point(model=spec, batch=b, input_tokens=st["input_tokens"],
                                  output_tokens=st["output_tokens"], ttft_s=statistics.median(tt),
-                                 tpot_s=statistics.median(tp)))
+                                 tpot_s=statistics.median(tp),
+                                 stack=STACK_OF_BACKEND[r["backend"]], precision=prec))
     return out
 
 
 def predict(p: Point, hw: HardwareSpec, prof: EfficiencyProfile) -> tuple[float, float]:
-    dep = Deployment(model=p.model, hw=hw, precision=Precision.parse("fp32"),
+    dep = Deployment(model=p.model, hw=hw, precision=Precision.parse(p.precision),
                      sparsity=Sparsity(), tp=1)
     ttft = iteration_time(dep=dep, profile=prof, decode=0, context=p.input_tokens,
-                          prefill_tokens=p.batch * p.input_tokens).time_s
+                          prefill_tokens=p.batch * p.input_tokens, prefill_seqs=p.batch).time_s
     tpot = iteration_time(dep=dep, profile=prof, decode=p.batch,
                           context=p.input_tokens + p.output_tokens / 2, prefill_tokens=0).time_s
     return ttft, tpot
 
 
-def fit(points: list[Point], hw: HardwareSpec, key: str) -> EfficiencyProfile:
+@dataclass(frozen=True)
+class Fitted:
+    """A stack's fitted profile, with a prefill efficiency per weight format where the runs
+    used several (llama.cpp's prefill rate depends on how its weights are quantized)."""
+
+    base: EfficiencyProfile
+    by_weights: dict[str, EfficiencyProfile]
+
+    def for_point(self, p: Point) -> EfficiencyProfile:
+        return self.by_weights.get(p.precision.split("/")[0], self.base)
+
+
+def fit(points: list[Point], hw: HardwareSpec, key: str) -> Fitted:
     base = replace(SPEC_ONLY, key=key, provenance="calibrated", mem_reserve=0.3,
                    fitted_on=f"{len(points)} points, models: "
                              f"{', '.join(sorted({p.model.id for p in points}))}")
+    formats = sorted({p.precision.split("/")[0] for p in points})
+    idx = {f: i for i, f in enumerate(formats)}
 
-    def prof(x: np.ndarray) -> EfficiencyProfile:
-        cp, cd, me, ov = np.exp(x)
-        return replace(base, ce_prefill=float(cp), ce_decode=float(cd), me=float(me),
-                       ovh_layer_s=float(ov))
+    def profs(x: np.ndarray) -> Fitted:
+        cd, me, ov, *cps = np.exp(x)
+        shared = replace(base, ce_decode=float(cd), me=float(me), ovh_layer_s=float(ov))
+        by = {f: replace(shared, key=f"{key}@{f}", ce_prefill=float(cps[idx[f]]))
+              for f in formats}
+        mean_cp = float(np.exp(np.mean(np.log(cps))))
+        return Fitted(base=replace(shared, ce_prefill=mean_cp),
+                      by_weights=by if len(formats) > 1 else {})
 
     def resid(x: np.ndarray) -> np.ndarray:
-        pr = prof(x)
+        f = profs(x)
         r = []
         for p in points:
-            a, b = predict(p, hw, pr)
+            a, b = predict(p, hw, f.for_point(p))
             r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
         return np.array(r)
 
-    res = least_squares(resid, np.log([0.5, 0.1, 0.5, 1e-4]),
-                        bounds=(np.log([0.01, 0.001, 0.01, 1e-7]),
-                                np.log([1.5, 1.5, 1.5, 0.05])),
+    n = len(formats)
+    res = least_squares(resid, np.log([0.1, 0.5, 1e-4] + [0.5] * n),
+                        bounds=(np.log([0.001, 0.01, 1e-7] + [0.01] * n),
+                                np.log([1.5, 1.5, 0.05] + [1.5] * n)),
                         diff_step=0.02)
-    return prof(res.x)
+    return profs(res.x)
 
 
-def ape(points: list[Point], hw: HardwareSpec, pr: EfficiencyProfile) -> dict[str, float]:
+def ape(points: list[Point], hw: HardwareSpec, pr: Fitted) -> dict[str, float]:
     tt, tp = [], []
     for p in points:
-        a, b = predict(p, hw, pr)
+        a, b = predict(p, hw, pr.for_point(p))
         tt.append(abs(a - p.ttft_s) / p.ttft_s)
         tp.append(abs(b - p.tpot_s) / p.tpot_s)
     return {"ttft_median_ape": statistics.median(tt), "tpot_median_ape": statistics.median(tp),
@@ -114,12 +146,24 @@ def ape(points: list[Point], hw: HardwareSpec, pr: EfficiencyProfile) -> dict[st
 
 
 def calibrate_host(points: list[Point], host: dict[str, Any], host_id: str) -> dict[str, Any]:
-    if len({p.model.id for p in points}) < 2:
+    """One profile per stack (pytorch, llama.cpp) that has runs of at least two models."""
+    stacks = {}
+    for stack in sorted({p.stack for p in points}):
+        pts = [p for p in points if p.stack == stack]
+        if len({p.model.id for p in pts}) >= 2:
+            stacks[stack] = calibrate_stack(pts, host, host_id, stack)
+    if not stacks:
         raise SpecError("--from-store", f"{len(points)} points",
-                        "torch LLM runs of at least two models (scripts/host_campaign.sh)")
+                        "torch or llamacpp LLM runs of at least two models "
+                        "(scripts/host_campaign.sh)")
+    return {"host": host, "stacks": stacks}
+
+
+def calibrate_stack(points: list[Point], host: dict[str, Any], host_id: str, stack: str
+                    ) -> dict[str, Any]:
     hw = hardware_from_row(host, file="host")
-    key = f"cpu/pytorch/{host_id}"
-    spec = ape(points, hw, SPEC_ONLY)
+    key = f"cpu/{stack}/{host_id}"
+    spec = ape(points, hw, Fitted(base=SPEC_ONLY, by_weights={}))
     models = sorted({p.model.id for p in points})
     cv_tt, cv_tp, per_model = [], [], {}
     for m in models:
@@ -129,11 +173,11 @@ def calibrate_host(points: list[Point], host: dict[str, Any], host_id: str) -> d
         r = ape(test, hw, pr)
         per_model[m] = r
         for p in test:
-            a, b = predict(p, hw, pr)
+            a, b = predict(p, hw, pr.for_point(p))
             cv_tt.append(abs(a - p.ttft_s) / p.ttft_s)
             cv_tp.append(abs(b - p.tpot_s) / p.tpot_s)
     final = fit(points, hw, key)
-    return {"host": host, "profile": final, "key": key,
+    return {"profile": final.base, "by_weights": final.by_weights, "key": key,
             "spec_only": spec, "fitted_in_sample": ape(points, hw, final),
             "cross_validated": {"ttft_median_ape": statistics.median(cv_tt),
                                 "tpot_median_ape": statistics.median(cv_tp),
@@ -141,6 +185,11 @@ def calibrate_host(points: list[Point], host: dict[str, Any], host_id: str) -> d
 
 
 def to_json(res: dict[str, Any]) -> str:
-    out = dict(res)
-    out["profile"] = {k: v for k, v in res["profile"].as_dict().items() if k != "extra"}
+    out = {"host": res["host"], "stacks": {}}
+    for name, r in res["stacks"].items():
+        o = dict(r)
+        o["profile"] = {k: v for k, v in r["profile"].as_dict().items() if k != "extra"}
+        o["by_weights"] = {f: {k: v for k, v in pr.as_dict().items() if k != "extra"}
+                           for f, pr in r["by_weights"].items()}
+        out["stacks"][name] = o
     return json.dumps(out, indent=1, default=str)
