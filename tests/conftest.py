@@ -35,3 +35,14 @@ def run_cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess
     env.pop("AIRADAR_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "airadar", *args], capture_output=True,
                           text=True, env=env, timeout=300)
+
+
+def tiny_llama_config(path: Path, vocab: int = 1000) -> Path:
+    """A 2-layer llama config.json (random-weight speed tests)."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"model_type": "llama", "hidden_size": 128, "num_hidden_layers": 2,
+                                "num_attention_heads": 4, "num_key_value_heads": 2,
+                                "intermediate_size": 256, "vocab_size": vocab}))
+    return path

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, tiny_llama_config
 
 pytest.importorskip("sqlalchemy")
 pytest.importorskip("onnxruntime")
@@ -76,11 +76,7 @@ def test_store_survives_sigkill(tmp_path: Path, tiny: Path) -> None:
 def test_torch_llm_bench_measures_ttft_and_tpot(tmp_path: Path) -> None:
     """A random-weight decoder from a config.json: TTFT and TPOT separately, per batch."""
     pytest.importorskip("torch")
-    cfg = tmp_path / "mini" / "config.json"
-    cfg.parent.mkdir()
-    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 128, "num_hidden_layers": 2,
-                               "num_attention_heads": 4, "num_key_value_heads": 2,
-                               "intermediate_size": 256, "vocab_size": 1000}))
+    cfg = tiny_llama_config(tmp_path / "mini" / "config.json")
     r = run_cli("bench", "-b", "torch", "-m", str(cfg), "--batch", "1,2", "-i", "16", "-o", "4",
                 "--min-count", "3", "--min-duration", "0.1", "--store", str(tmp_path / "t.db"),
                 "--json")
@@ -167,18 +163,22 @@ def test_postgresql_store_round_trip(tmp_path: Path, tiny: Path, postgres_url: s
                          ).scalar() == "1"
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_samples(tmp_path: Path, tiny: Path) -> None:
-    """SIGINT mid-run: exit 130 without a traceback, the run marked interrupted, its samples
-    kept."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_cleanly_and_keeps_samples(sig: int, tmp_path: Path, tiny: Path) -> None:
+    """SIGINT (Ctrl-C) or SIGTERM mid-run: exit 130 without a traceback, the run marked
+    interrupted, its samples kept."""
     db = tmp_path / "i.sqlite"
     p = subprocess.Popen([sys.executable, "-m", "airadar", "bench", "-b", "onnxruntime", "-m",
                           str(tiny), "--min-count", "1000000", "--min-duration", "60",
                           "--store", str(db)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True,
+                         # a shell's background jobs ignore SIGINT, and children inherit
+                         # that: give the bench the default disposition, as on a terminal
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_samples(db, p)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     out, err = p.communicate(timeout=60)
-    assert "Traceback" not in err and p.returncode == 130
-    assert "interrupted" in out
+    assert "Traceback" not in err, err
+    assert p.returncode == 130 and "interrupted" in out, (p.returncode, out, err)
     runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
     assert runs[0]["status"] == "interrupted" and runs[0]["samples"] > 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airadar.bench import packaged
-from tests.conftest import run_cli
+from tests.conftest import run_cli, tiny_llama_config
 
 pytest.importorskip("sqlalchemy")
 needs_llama = pytest.mark.skipif(
@@ -110,11 +110,7 @@ def test_random_gguf_from_a_config_and_its_quantized_variants(tmp_path: Path) ->
     """A config.json becomes a random-weight F16 GGUF (gguf package); llama.cpp runs it and
     its Q8_0/Q4_0 requantizations; the weight format is recorded for calibration."""
     pytest.importorskip("gguf")
-    cfg = tmp_path / "tiny" / "config.json"
-    cfg.parent.mkdir()
-    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 128, "num_hidden_layers": 2,
-                               "num_attention_heads": 4, "num_key_value_heads": 2,
-                               "intermediate_size": 256, "vocab_size": 500}))
+    cfg = tiny_llama_config(tmp_path / "tiny" / "config.json", vocab=500)
     seen = {}
     for v in ("file", "q8_0", "q4_0"):
         out = _bench(tmp_path, "-b", "llamacpp", "-m", str(cfg), "--variant", v)

@@ -320,6 +320,8 @@ class TorchLLMRunner:
             ids = torch.randint(0, self.spec.vocab_size, (batch, input_tokens), device=self.dev)
             x = self._forward(ids, True)
             self.last = (x[:, -1:, :] @ self.head.T).argmax(-1)
+        if self.dev.type == "cuda":
+            torch.cuda.synchronize()  # TTFT ends when the first token exists
 
     def decode_step(self) -> None:
         torch = self.torch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -98,6 +99,7 @@ def bench(
                   console=console, transient=True, disable=as_json or not sys.stderr.isatty()
                   ) as prog:
         task = prog.add_task(f"{backend} {scenario}", total=None)
+        prev_term = signal.signal(signal.SIGTERM, _term_as_interrupt)
         try:
             if runner.kind == "llm":
                 res = loadgen.run_llm(runner, st, run_id, batches=batches,
@@ -111,6 +113,7 @@ def bench(
         except KeyboardInterrupt:
             status = "interrupted"
         finally:
+            signal.signal(signal.SIGTERM, prev_term)
             st.finish_run(run_id, status)
     out = {"run_id": run_id, "status": status, "store": st.url, "settings": settings,
            "results": res}
@@ -147,6 +150,11 @@ def _print_bench(out: dict) -> None:
             flag = " [yellow](spread too wide)[/]" if v.get("spread_too_wide") else ""
             console.print(f"{k}: latency p50 {ms(v['p50'])} p90 {ms(v['p90'])} p99 "
                           f"{ms(v['p99'])} ({v['count']} samples){flag}")
+
+
+def _term_as_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a timeout, a job scheduler) stops a bench like Ctrl-C: samples kept."""
+    raise KeyboardInterrupt
 
 
 def _null():  # type: ignore[no-untyped-def]
