@@ -182,3 +182,20 @@ def test_ctrl_c_stops_cleanly_and_keeps_samples(sig: int, tmp_path: Path, tiny: 
     assert p.returncode == 130 and "interrupted" in out, (p.returncode, out, err)
     runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
     assert runs[0]["status"] == "interrupted" and runs[0]["samples"] > 0
+
+
+def test_server_rate_sweep_stops_where_the_slo_breaks(tmp_path: Path, tiny: Path) -> None:
+    """A sweep of Poisson rates (LoadGen Server): 10 req/s keeps p99 under 30 ms; 100,000
+    req/s queues a thousand requests behind one worker and breaks it; the sweep says so."""
+    r = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--scenario", "server",
+                "--rate", "100000,10", "--slo-p99-ms", "30", "--min-count", "10",
+                "--min-duration", "0.01", "--store", str(tmp_path / "s.db"), "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)["results"]
+    assert res["server_sweep"]["rates"] == [10.0, 100000.0]  # run in ascending order
+    assert res["server_sweep"]["max_rate_within_slo"] == 10.0
+    assert res["server_sweep"]["first_rate_breaking_slo"] == 100000.0
+    assert res["rate_100000"]["p99"] > 0.03 > res["rate_10"]["p99"]
+    bad = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--scenario", "server",
+                  "--rate", "5,-1", "--store", str(tmp_path / "s.db"))
+    assert bad.returncode == 2 and "--rate" in bad.stderr

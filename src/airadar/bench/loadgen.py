@@ -57,8 +57,9 @@ def _loop(fn: Callable[[], float], budget: Budget, on_sample: Callable[[float], 
 
 
 def run_graph(runner: Any, store: Store, run_id: int, *, scenario: str, batches: list[int],
-              rate: float | None, budget: Budget, progress: Callable[[int], None] | None = None,
-              seed: int = 0, meter: EnergyMeter | None = None) -> dict[str, Any]:
+              rate: float | list[float] | None, budget: Budget, progress: Callable[[int], None] | None = None,
+              seed: int = 0, meter: EnergyMeter | None = None,
+              slo_p99_s: float | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     meter = meter or EnergyMeter()
     meter.start()
@@ -76,39 +77,64 @@ def run_graph(runner: Any, store: Store, run_id: int, *, scenario: str, batches:
             s["throughput_samples_per_s"] = b / s["mean"]
             results[f"batch_{b}"] = s
     elif scenario == "server":
-        if not rate or rate <= 0:
+        rates = sorted(rate) if isinstance(rate, list) else ([rate] if rate else [])
+        if not rates or min(rates) <= 0:
             from airadar.errors import SpecError
-            raise SpecError("--rate", rate, "a rate > 0 for the server scenario")
-        rng = np.random.default_rng(seed)
-        n = max(budget.min_count, int(math.ceil(rate * budget.min_duration_s)))
-        gaps = rng.exponential(1.0 / rate, size=n)
+            raise SpecError("--rate", rate, "one rate > 0 or a comma-separated sweep")
         for _ in range(budget.warmup):
             runner.run(1)
-        t0 = time.perf_counter()
-        due = t0
-        lat = []
-        for i, g in enumerate(gaps):
-            due += g
-            now = time.perf_counter()
-            if now < due:
-                time.sleep(due - now)
-            runner.run(1)
-            v = time.perf_counter() - due
-            lat.append(v)
-            store.add_sample(run_id, kind="latency", value=v, batch=1,
-                             extra={"queued": True})
-            if progress:
-                progress(i + 1)
-        s = summarise(lat)
-        s["achieved_rps"] = n / (time.perf_counter() - t0)
-        results["server"] = s
+        done = 0
+        sweep: dict[str, Any] = {"rates": rates, "slo_p99_s": slo_p99_s}
+        for r in rates:
+            def step(k: int, base: int = done) -> None:
+                if progress:
+                    progress(base + k)
+
+            s = _server_at(runner, store, run_id, r, budget, seed, step)
+            done += s["count"]
+            results["server" if len(rates) == 1 else f"rate_{r:g}"] = s
+            if slo_p99_s is not None:
+                if s["p99"] > slo_p99_s:
+                    sweep["first_rate_breaking_slo"] = r
+                    break
+                sweep["max_rate_within_slo"] = r
+        if len(rates) > 1 or slo_p99_s is not None:
+            results["server_sweep"] = sweep
     e = meter.stop()
     done = sum(v.get("count", 0) * int(k.split("_")[1]) for k, v in results.items()
-               if k.startswith("batch_")) + results.get("server", {}).get("count", 0)
+               if k.startswith("batch_")) + sum(v.get("count", 0) for k, v in results.items()
+                                                if k == "server" or k.startswith("rate_"))
     if e.get("joules") is not None and done:
         e["joules_per_sample"] = e["joules"] / done
     results["energy"] = e
     return results
+
+
+def _server_at(runner: Any, store: Store, run_id: int, rate: float, budget: Budget, seed: int,
+               progress: Callable[[int], Any]) -> dict[str, Any]:
+    """Poisson arrivals at ``rate`` to one worker; latency counts from the arrival, so it
+    includes queueing (MLPerf LoadGen Server)."""
+    rng = np.random.default_rng(seed)
+    n = max(budget.min_count, int(math.ceil(rate * budget.min_duration_s)))
+    gaps = rng.exponential(1.0 / rate, size=n)
+    t0 = time.perf_counter()
+    due = t0
+    lat = []
+    for i, g in enumerate(gaps):
+        due += g
+        now = time.perf_counter()
+        if now < due:
+            time.sleep(due - now)
+        runner.run(1)
+        v = time.perf_counter() - due
+        lat.append(v)
+        store.add_sample(run_id, kind="latency", value=v, batch=1,
+                         extra={"queued": True, "rate": rate})
+        progress(i + 1)
+    s = summarise(lat)
+    s["rate"] = rate
+    s["achieved_rps"] = n / (time.perf_counter() - t0)
+    return s
 
 
 def run_llm(runner: Any, store: Store, run_id: int, *, batches: list[int], input_tokens: int,

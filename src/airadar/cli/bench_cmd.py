@@ -32,7 +32,10 @@ def bench(
                               "packaged model name (airadar catalog packaged)"),
     scenario: str = typer.Option("single-stream", help="single-stream, offline, server"),
     batch: str = typer.Option("1", help="batch sizes, comma-separated (offline / LLM)"),
-    rate: float = typer.Option(None, help="server scenario: Poisson arrivals per second"),
+    rate: str = typer.Option(None, help="server scenario: Poisson arrivals per second, or a "
+                             "comma-separated sweep (ascending; stops when p99 breaks --slo-p99-ms)"),
+    slo_p99_ms: float = typer.Option(None, "--slo-p99-ms",
+                                     help="server scenario: p99 latency limit for the sweep"),
     input_tokens: int = typer.Option(128, "--input-tokens", "-i"),
     output_tokens: int = typer.Option(32, "--output-tokens", "-o"),
     precision: str = typer.Option("fp32", help="torch: fp32, bf16, fp16"),
@@ -67,6 +70,18 @@ def bench(
         raise SpecError("--batch", batch, "comma-separated integers") from None
     if not batches or min(batches) < 1:
         raise SpecError("--batch", batch, "integers >= 1")
+    rates: list[float] | None = None
+    if rate is not None:
+        try:
+            rates = [float(x) for x in rate.split(",") if x.strip()]
+        except ValueError:
+            raise SpecError("--rate", rate, "a number or comma-separated numbers") from None
+        if not rates or min(rates) <= 0:
+            raise SpecError("--rate", rate, "rates > 0")
+    if scenario == "server" and not rates:
+        raise SpecError("--rate", rate, "a rate > 0 (or a sweep) for the server scenario")
+    if slo_p99_ms is not None and slo_p99_ms <= 0:
+        raise SpecError("--slo-p99-ms", slo_p99_ms, "a latency > 0 ms")
     if device not in ("cpu", "cuda"):
         raise SpecError("--device", device, "cpu or cuda")
     if idle_baseline < 0:
@@ -82,8 +97,12 @@ def bench(
             "precision": precision, "variant": variant, "measure_quality": quality,
             "device": device,
             "input_tokens": input_tokens, "output_tokens": output_tokens})
+    if runner.kind == "llm" and scenario == "server":
+        raise SpecError("--scenario", scenario, "single-stream or offline for an LLM (prefill "
+                        "and decode timed per batch; Poisson serving is `airadar simulate`)")
     st = _store(store)
-    settings = {"batches": batches, "rate": rate, "input_tokens": input_tokens,
+    settings = {"batches": batches, "rate": rates, "slo_p99_ms": slo_p99_ms,
+                "input_tokens": input_tokens,
                 "output_tokens": output_tokens, "min_count": min_count,
                 "min_duration_s": min_duration, "warmup": warmup, **runner.description}
     run_id = st.start_run(backend=backend, model=model, scenario=scenario if runner.kind ==
@@ -108,7 +127,8 @@ def bench(
                                       progress=lambda n: prog.update(task, completed=n))
             else:
                 res = loadgen.run_graph(runner, st, run_id, scenario=scenario, batches=batches,
-                                        rate=rate, budget=budget, meter=meter,
+                                        rate=rates, budget=budget, meter=meter,
+                                        slo_p99_s=slo_p99_ms / 1e3 if slo_p99_ms else None,
                                         progress=lambda n: prog.update(task, completed=n))
         except KeyboardInterrupt:
             status = "interrupted"
@@ -141,6 +161,16 @@ def _print_bench(out: dict) -> None:
                    f", {v['joules_per_sample']:.3g} J/sample" if "joules_per_sample" in v else "")
             total = f"{v['joules']:.3g} J{per}; " if v.get("joules") is not None else ""
             console.print(f"energy: {total}{v.get('note')}")
+        elif k == "server_sweep":
+            slo = f"{settings.get('slo_p99_ms'):g} ms" if settings.get("slo_p99_ms") else ""
+            if "first_rate_breaking_slo" in v and "max_rate_within_slo" not in v:
+                console.print(f"sweep: p99 above {slo} already at "
+                              f"{v['first_rate_breaking_slo']:g} req/s")
+            elif "max_rate_within_slo" in v:
+                brk = v.get("first_rate_breaking_slo")
+                console.print(f"sweep: p99 within {slo} up to {v['max_rate_within_slo']:g} "
+                              "req/s; " + (f"broken at {brk:g} req/s" if brk else
+                                           "no rate tried broke it"))
         elif "ttft_s" in v:
             flag = " [yellow](spread too wide)[/]" if v["tpot_s"].get("spread_too_wide") else ""
             console.print(f"{k}: TTFT p50 {ms(v['ttft_s']['p50'])} p99 {ms(v['ttft_s']['p99'])}; "
