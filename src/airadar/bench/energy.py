@@ -93,18 +93,6 @@ class EnergyMeter:
         self.cpu = cpu or cpu_model()
         self.idle_w = 0.0
 
-    def _counter_j(self) -> float | None:
-        if self.nv is not None:
-            h = self.nv.nvmlDeviceGetHandleByIndex(self.gpu_index)
-            return float(self.nv.nvmlDeviceGetTotalEnergyConsumption(h)) / 1e3  # mJ -> J
-        if self.domains:
-            r = read_rapl_uj(self.domains)
-            if r is None:
-                return None
-            self._last_raw = r
-            return sum(r) / 1e6
-        return None
-
     def source(self) -> str:
         if self.nv is not None:
             return f"NVML total energy counter, GPU {self.gpu_index}"
@@ -113,8 +101,10 @@ class EnergyMeter:
         return "estimate"
 
     def _read(self) -> Any:
+        """The raw counter: NVML joules, or one RAPL microjoule reading per domain."""
         if self.nv is not None:
-            return self._counter_j()
+            h = self.nv.nvmlDeviceGetHandleByIndex(self.gpu_index)
+            return float(self.nv.nvmlDeviceGetTotalEnergyConsumption(h)) / 1e3  # mJ -> J
         if self.domains:
             return read_rapl_uj(self.domains)
         return None

@@ -164,8 +164,7 @@ class LlamaCppRunner:
         import importlib.metadata as md
         self.description = {
             "backend": "llamacpp", "model": name, "file": str(path), "variant": variant,
-            "source_file": str(source), "threads": self.llm.n_threads()
-            if callable(getattr(self.llm, "n_threads", None)) else threads,
+            "source_file": str(source), "threads": getattr(self.llm, "n_threads", threads),
             "n_ctx": n_ctx, "llama_cpp_python": md.version("llama_cpp_python"),
             "weights": "real (GGUF)"}
 

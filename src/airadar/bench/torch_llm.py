@@ -212,7 +212,6 @@ class TorchLLMRunner:
         inv = 1.0 / theta ** (torch.arange(0, self.hd, 2, dtype=torch.float64) / self.hd)
         self.inv_freq = inv
         self._rope_len = 0
-        self._ensure_rope(4096)
         self._apply_variant()
         self._to_device()
 
@@ -221,8 +220,8 @@ class TorchLLMRunner:
             return
         torch = self.torch
         ang = torch.arange(n, dtype=torch.float64)[:, None] * self.inv_freq[None, :]
-        self.cos = ang.cos().to(self.dt).to(self.dev) if hasattr(self, "dev") else ang.cos()
-        self.sin = ang.sin().to(self.dt).to(self.dev) if hasattr(self, "dev") else ang.sin()
+        self.cos = ang.cos().to(self.dt).to(self.dev)
+        self.sin = ang.sin().to(self.dt).to(self.dev)
         self._rope_len = n
 
     def _apply_variant(self) -> None:

@@ -6,6 +6,7 @@ import csv
 import json
 import signal
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -13,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from airadar.cli.app import app, results_app
-from airadar.cli.output import console, fmt, ms, print_json
+from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
 from airadar.errors import SpecError
 
 
@@ -67,20 +68,8 @@ def bench(
 
     if scenario not in ("single-stream", "offline", "server"):
         raise SpecError("--scenario", scenario, "single-stream, offline or server")
-    try:
-        batches = [int(x) for x in batch.split(",") if x.strip()]
-    except ValueError:
-        raise SpecError("--batch", batch, "comma-separated integers") from None
-    if not batches or min(batches) < 1:
-        raise SpecError("--batch", batch, "integers >= 1")
-    rates: list[float] | None = None
-    if rate is not None:
-        try:
-            rates = [float(x) for x in rate.split(",") if x.strip()]
-        except ValueError:
-            raise SpecError("--rate", rate, "a number or comma-separated numbers") from None
-        if not rates or min(rates) <= 0:
-            raise SpecError("--rate", rate, "rates > 0")
+    batches = positive_numbers(batch, "--batch", integer=True)
+    rates = positive_numbers(rate, "--rate", integer=False) if rate is not None else None
     if scenario == "server" and not rates:
         raise SpecError("--rate", rate, "a rate > 0 (or a sweep) for the server scenario")
     if slo_p99_ms is not None and slo_p99_ms <= 0:
@@ -95,7 +84,7 @@ def bench(
             raise SpecError(name, v, "an integer >= 1")
     be = backends.get(backend)
     with console.status("preparing the model (variants and quality take a while)",
-                        spinner="dots") if not as_json and sys.stderr.isatty() else _null():
+                        spinner="dots") if not as_json and sys.stderr.isatty() else nullcontext():
         runner = be.prepare(model, threads=threads, settings={
             "precision": precision, "variant": variant, "measure_quality": quality,
             "reference": reference,
@@ -189,11 +178,6 @@ def _print_bench(out: dict) -> None:
 def _term_as_interrupt(signum: int, frame: object) -> None:
     """SIGTERM (a timeout, a job scheduler) stops a bench like Ctrl-C: samples kept."""
     raise KeyboardInterrupt
-
-
-def _null():  # type: ignore[no-untyped-def]
-    import contextlib
-    return contextlib.nullcontext()
 
 
 def _quality_line(q: dict) -> str:

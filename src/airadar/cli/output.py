@@ -49,3 +49,19 @@ def fmt(x: float | None, unit: str = "", digits: int = 3) -> str:
 
 def ms(x_s: float | None) -> str:
     return "-" if x_s is None else fmt(x_s * 1e3, "ms")
+
+
+def positive_numbers(text: str, option: str, *, integer: bool) -> list[Any]:
+    """A comma-separated list of numbers > 0 (``--batch 1,8,64``, ``--rate 5,10``); a bad
+    one is a SpecError naming the option."""
+    from airadar.errors import SpecError
+
+    cast = int if integer else float
+    try:
+        vals = [cast(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise SpecError(option, text, "comma-separated integers" if integer
+                        else "a number or comma-separated numbers") from None
+    if not vals or min(vals) <= 0:
+        raise SpecError(option, text, "integers >= 1" if integer else "numbers > 0")
+    return vals

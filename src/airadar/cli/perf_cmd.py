@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from airadar.cli.app import app
-from airadar.cli.output import console, fmt, ms, print_json
+from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
 from airadar.errors import SpecError
 
 
@@ -225,12 +225,7 @@ def graph(
     from airadar.perf.profiles import lookup
 
     hw = resolve.hardware(hardware)
-    try:
-        sizes = [int(b) for b in batch.split(",") if b.strip()]
-    except ValueError:
-        raise SpecError("--batch", batch, "comma-separated integers") from None
-    if not sizes or min(sizes) < 1:
-        raise SpecError("--batch", batch, "integers >= 1")
+    sizes = positive_numbers(batch, "--batch", integer=True)
     prof = lookup(hw.hw_class, stack, hw.id)
     results = [estimate_graph(model, hw=hw, profile=prof, batch=b, dtype=dtype) for b in sizes]
     if as_json:
