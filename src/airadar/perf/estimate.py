@@ -12,7 +12,7 @@ from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
-from airadar.perf.profiles import EfficiencyProfile, default_stack, lookup
+from airadar.perf.profiles import EfficiencyProfile, default_stack, select_profile
 from airadar.perf.roofline import Deployment
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
@@ -124,8 +124,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         raise SpecError("model", model.id, "an LLM, encoder, vision or speech model "
                         "(diffusion pipelines are not modelled)")
     stack = stack or default_stack(hw.hw_class, hw.vendor)
-    prof = profile or lookup(hw.hw_class, stack, hw.id, precision.compute_dtype,
-                             precision.weights)
+    prof = profile or select_profile(hw, precision, stack)
     if not model.is_llm:
         return _estimate_nonllm(model=model, hw=hw, count=count, precision=precision,
                                 sparsity=sparsity, mode=mode, batch=batch, profile=prof,

@@ -263,7 +263,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
     its tail latencies beside the analytical ones."""
     if not model.is_llm:
         return ranked
-    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.profiles import select_profile
     from airadar.perf.roofline import Deployment
     from airadar.sim.simulator import SimConfig, replica_model, simulate
     from airadar.sim.workload import Requests, arrivals, lengths
@@ -279,8 +279,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
             dep = Deployment(model=model, hw=hw, precision=Precision.parse(o.precision),
                              sparsity=Sparsity.parse(o.sparsity if o.sparsity != "dense" else "none"),
                              tp=lay.tp, pp=lay.pp)
-            prof = lookup(hw.hw_class, sc.candidates.stack or default_stack(hw.hw_class, hw.vendor),
-                          hw.id, dep.precision.compute_dtype)
+            prof = select_profile(hw, dep.precision, sc.candidates.stack)
             try:
                 from airadar.perf import serving
                 tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None

@@ -7,8 +7,9 @@ import html
 import json
 from typing import Any
 
-from airadar.perf.profiles import default_stack, lookup
+from airadar.perf.profiles import select_profile
 from airadar.plan.planner import PlanResult
+from airadar.specs.precision import Precision
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1f24}
@@ -83,7 +84,7 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
         if hw.id in seen or len(seen) >= 5:
             continue
         seen.add(hw.id)
-        prof = lookup(hw.hw_class, default_stack(hw.hw_class, hw.vendor), hw.id)
+        prof = select_profile(hw, Precision.parse(c.option.precision))
         peak = (hw.peak_flops(c.option.precision.split("/")[0]) or hw.peak_flops("bf16") or 1.0)
         bw = hw.main_memory.bandwidth_bytes_per_s
         f4.add_trace(go.Scatter(x=xs, y=np.minimum(peak, xs * bw) / 1e12, mode="lines",

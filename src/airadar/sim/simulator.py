@@ -61,12 +61,18 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
     parts = [iteration_time(dep=dep, profile=profile, decode=int(b), context=ctx, prefill_tokens=0)
              for b in sizes]
     grid = np.arange(1, mb + 1)
-    mem = np.concatenate([[0.0], np.interp(grid, sizes, [p.memory_s + p.comm_s for p in parts])])
-    comp = np.concatenate([[0.0], np.interp(grid, sizes, [p.compute_s for p in parts])])
-    mem[0], comp[0] = mem[1], comp[1]
+    def table(values: list[float]) -> np.ndarray:
+        out = np.concatenate([[0.0], np.interp(grid, sizes, values)])
+        out[0] = out[1]
+        return out
+
+    mem = table([p.linear_memory_s for p in parts])
+    comp = table([p.linear_compute_s for p in parts])
+    serial = table([p.serial_s for p in parts])
     pn = iteration_time(dep=dep, profile=profile, decode=0, context=mean_input,
                         prefill_tokens=max(mean_input, 1), prefill_seqs=1)
-    return ReplicaModel(memory_s=mem, compute_s=comp, overhead_s=parts[0].overhead_s,
+    return ReplicaModel(memory_s=mem, compute_s=comp, serial_s=serial,
+                        overlap_p=profile.overlap_p, overhead_s=parts[0].overhead_s,
                         prefill_s_per_token=pn.compute_s / max(mean_input, 1), max_batch=mb,
                         kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens)
 

@@ -12,12 +12,14 @@ from typing import Any
 from airadar.errors import AiradarError
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
-from airadar.perf.profiles import EfficiencyProfile, lookup
+from airadar.perf.profiles import STACK_BATCH_CAP, EfficiencyProfile, select_profile, stack_family
 from airadar.perf.roofline import Deployment
 from airadar.specs.precision import Sparsity
 from airadar.validation.rows import Query
 
 DENSE = Sparsity()
+#: z of a two-sided 80% interval of a normal in log space
+Z80_SIGMA = est_mod.Z80
 
 
 def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int, float]:
@@ -43,7 +45,11 @@ def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int
 
 
 def predict(q: Query, prof: EfficiencyProfile) -> float:
-    """Predicted value of the row's metric, in SI units."""
+    """Predicted value of the row's metric, in SI units (the batch cap is the row's stack's,
+    or what the submission configured)."""
+    cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
+    if cap != prof.batch_cap:
+        prof = prof.with_values(batch_cap=cap)
     if not q.model.is_llm:
         def bt(b: float) -> float:
             return nonllm.batch_time(model=q.model, hw=q.hw, devices=q.count, precision=q.precision,
@@ -154,16 +160,7 @@ def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = 
 
 
 def _profile_for(q: Query, profiles: dict[str, EfficiencyProfile] | None) -> EfficiencyProfile:
-    if profiles is None:
-        return lookup(q.hw.hw_class, q.stack, q.hw.id, q.precision.compute_dtype)
-    from airadar.perf.profiles import SPEC_ONLY, STACK_BATCH_CAP, stack_family
-    fam = stack_family(q.stack)
-    for key in (f"{q.hw.hw_class}/{fam}@{q.precision.compute_dtype}", f"{q.hw.hw_class}/{fam}",
-                f"{q.hw.hw_class}/*", "*/*"):
-        if key in profiles:
-            p = profiles[key]
-            return p.with_values(batch_cap=STACK_BATCH_CAP.get(fam, p.batch_cap))
-    return SPEC_ONLY.with_values(batch_cap=STACK_BATCH_CAP.get(fam, SPEC_ONLY.batch_cap))
+    return select_profile(q.hw, q.precision, q.stack, profiles=profiles)
 
 
 def summary(scored: list[Scored]) -> dict[str, Any]:
@@ -180,6 +177,7 @@ def summary(scored: list[Scored]) -> dict[str, Any]:
     for s in scored:
         q = s.query
         groups["scenario"][q.scenario_kind].append(s)
+        groups["subset"][q.subset].append(s)
         groups["metric"][q.target].append(s)
         groups["hardware"][q.hw.id].append(s)
         groups["model"][q.model.id].append(s)
@@ -187,3 +185,48 @@ def summary(scored: list[Scored]) -> dict[str, Any]:
         groups["profile"][s.profile].append(s)
     return {"overall": block(scored),
             "groups": {g: {k: block(v) for k, v in sorted(d.items())} for g, d in groups.items()}}
+
+
+#: smallest group a "worst model / worst hardware" figure is reported for
+WORST_MIN_ROWS = 4
+
+
+def subsets(scored: list[Scored]) -> dict[str, dict[str, Any]]:
+    """Per validation subset: rows, median APE, and the worst model and worst hardware group
+    (median APE over groups of at least ``WORST_MIN_ROWS`` rows), so a pooled median never
+    hides a whole model or device."""
+    by: dict[str, list[Scored]] = defaultdict(list)
+    for s in scored:
+        by[s.query.subset].append(s)
+    by["all"] = list(scored)
+
+    def worst(items: list[Scored], key: Any) -> dict[str, Any] | None:
+        g: dict[str, list[float]] = defaultdict(list)
+        for s in items:
+            g[key(s)].append(s.ape)
+        cands = [(statistics.median(v), k, len(v)) for k, v in g.items() if len(v) >= WORST_MIN_ROWS]
+        if not cands:
+            return None
+        m, k, n = max(cands)
+        return {"name": k, "median_ape": m, "rows": n}
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, items in sorted(by.items()):
+        if not items:
+            continue
+        apes = [s.ape for s in items]
+        out[name] = {"rows": len(items), "median_ape": statistics.median(apes),
+                     "within_25pct": sum(a <= 0.25 for a in apes) / len(apes),
+                     "worst_model": worst(items, lambda s: s.query.model.id),
+                     "worst_hardware": worst(items, lambda s: s.query.hw.id),
+                     "models_over_30pct": sorted(
+                         k for k, v in _groups(items, lambda s: s.query.model.id).items()
+                         if len(v) >= WORST_MIN_ROWS and statistics.median(v) > 0.30)}
+    return out
+
+
+def _groups(items: list[Scored], key: Any) -> dict[str, list[float]]:
+    g: dict[str, list[float]] = defaultdict(list)
+    for s in items:
+        g[key(s)].append(s.ape)
+    return g
