@@ -41,12 +41,19 @@ def estimate(
     if mode not in ("offline", "server", "single-stream"):
         raise SpecError("--mode", mode, "offline, server or single-stream")
     spec = spec_from_config_file(model) if model.endswith(".json") else resolve.model(model)
-    est = run(model=spec, hw=resolve.hardware(hardware), count=count,
-              precision=Precision.parse(precision), sparsity=Sparsity.parse(sparsity),
+    hw = resolve.hardware(hardware)
+    prec, sp = Precision.parse(precision), Sparsity.parse(sparsity)
+    ttft = ttft_p99_ms / 1e3 if ttft_p99_ms is not None else None
+    tpot = tpot_p99_ms / 1e3 if tpot_p99_ms is not None else None
+    est = run(model=spec, hw=hw, count=count, precision=prec, sparsity=sp,
               input_tokens=input_tokens, output_tokens=output_tokens, mode=mode,  # type: ignore[arg-type]
-              ttft_p99_s=ttft_p99_ms / 1e3 if ttft_p99_ms is not None else None,
-              tpot_p99_s=tpot_p99_ms / 1e3 if tpot_p99_ms is not None else None,
-              batch=batch, stack=stack)
+              ttft_p99_s=ttft, tpot_p99_s=tpot, batch=batch, stack=stack)
+    if mode == "server":
+        from airadar.perf.profiles import select_profile
+        from airadar.sim.operating import simulated_server
+        est = simulated_server(est, model=spec, hw=hw, precision=prec, sparsity=sp,
+                               profile=select_profile(hw, prec, stack), ttft_p99_s=ttft,
+                               tpot_p99_s=tpot, batch=batch)
     if as_json:
         print_json(est.to_json())
         return
@@ -71,6 +78,9 @@ def estimate(
               f"of {fmt(est.memory_capacity_bytes / 1e9, 'GB')}")
     t.add_row("bottleneck", est.bottleneck, "")
     t.add_row("provenance", est.provenance["kind"], est.provenance["profile"])
+    t.add_row("figures", "simulated" if "figures" in est.provenance else "steady state",
+              "server capacity and percentiles from airadar.sim" if "figures" in est.provenance
+              else "closed form of the engine's steady state")
     console.print(t)
 
 

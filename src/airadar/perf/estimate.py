@@ -70,7 +70,8 @@ class Estimate:
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
             "bottleneck": self.bottleneck,
             "interval": {"low": self.interval[0], "high": self.interval[1],
-                         "coverage": "80% (from cross-validated residuals)"},
+                         "coverage": "80%", "width_from": self.provenance.get(
+                             "interval_from", "cross-validated residuals")},
             "step_breakdown_s": self.step_breakdown_s,
             "provenance": self.provenance,
         }
@@ -85,12 +86,17 @@ def _check_positive(name: str, v: float | None, *, allow_zero: bool = False) -> 
 
 def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -> dict[str, Any]:
     return {
-        "kind": "calibrated" if profile.provenance != "spec" else "spec",
+        "kind": profile.kind,
         "profile": profile.key, "profile_fitted_on": profile.fitted_on,
+        "profile_fitted_fields": list(profile.fitted),
+        "profile_inherited_fields": dict(profile.inherited),
         "hardware_sources": {k: f"{v.source} ({v.as_of})" for k, v in hw.sources.items()},
         "hardware_derived": dict(hw.derived),
         "model_source": f"{model.source.source} ({model.source.as_of})",
-        "method": "roofline per serving iteration x efficiency profile (airadar.perf)",
+        "method": "per-operator roofline per serving iteration x efficiency profile "
+                  "(airadar.perf.roofline)",
+        "interval_from": "cross-validated residuals of profile " + profile.key
+        if profile.kind != "spec" else "the spec-only default width (no fitted profile)",
     }
 
 

@@ -129,7 +129,10 @@ def _pct(x: np.ndarray) -> dict[str, float | None]:
 
 
 def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int, int], None] | None = None,
+             keep_latencies: bool = False) -> dict[str, Any]:
+    """Serve ``req`` per ``cfg``; the DESIGN.md summary (with ``keep_latencies``, also the
+    per-request TTFT and TPOT arrays in arrival order under ``latencies``)."""
     t0 = time.perf_counter()
     n = len(req)
     if cfg.replicas < 1:
@@ -187,7 +190,11 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
     n_drop = int(sum(np.asarray(d).size for d in dropped))
     if trace_out is not None:
         write_trace(trace_out, req, admit, first, finish)
+    extra: dict[str, Any] = {}
+    if keep_latencies:
+        extra["latencies"] = {"ttft_s": ttft, "tpot_s": tpot}
     return {
+        **extra,
         "requests": n, "completed": int(done.sum()), "dropped": n_drop,
         "wall_s": window, "runtime_s": time.perf_counter() - t0,
         "ttft_s": _pct(ttft), "tpot_s": _pct(tpot), "e2e_s": _pct(e2e),

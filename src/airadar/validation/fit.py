@@ -7,7 +7,9 @@ fields its rows inform, each shrunk toward the value its parent resolves to (a G
 prior in log space, ``PRIOR_SD``), and is not written at all when it informs nothing, so an
 unfittable group falls back to its parent. Never a parameter per row:
 
-1. throughput rows (Offline, fixed-length vendor tables) fit the GEMM efficiency ``ce_prefill``
+1. throughput rows (Offline, fixed-length vendor tables) and the decode steps of Server and
+   online runs (batch = output tokens/s x mean TPOT, see ``score.step_at_measured_batch``)
+   fit the GEMM efficiency ``ce_prefill``
    and its curve ``gemm_m_half`` (root and class only), ``me``, ``ovh_layer_s``, ``ce_moe``
    (groups with MoE rows), ``ce_other`` (non-LLM rows) and, at the root, the compute/memory
    overlap exponent ``overlap_p``, by robust least squares on log(predicted / measured)
@@ -40,7 +42,7 @@ from scipy.optimize import least_squares, minimize_scalar
 from airadar.errors import AiradarError
 from airadar.perf.profiles import FITTED, SPEC_ONLY, EfficiencyProfile, chain, resolve_chain, stack_family
 from airadar.validation.rows import Query, datasets
-from airadar.validation.score import predict
+from airadar.validation.score import predict, step_at_measured_batch
 
 MIN_ROWS = 6
 #: rows of one group used by the least-squares stage (deterministic, spread over models and
@@ -58,13 +60,29 @@ _BROAD = ("gemm_m_half", "overlap_p")
 
 
 def _safe_log_ratio(q: Query, prof: EfficiencyProfile) -> float | None:
+    """log(predicted / measured) with the closed-form screen (the factors fitted here are the
+    screen's and the step model's; the simulator needs none of its own)."""
     try:
-        p = predict(q, prof)
+        p = predict(q, prof, engine="closed")
     except (AiradarError, ValueError, ZeroDivisionError, OverflowError):
         return None
     if not (p > 0 and math.isfinite(p)):
         return None
     return math.log(p / q.measured)
+
+
+def _safe_step_log_ratio(q: Query, prof: EfficiencyProfile) -> float | None:
+    try:
+        p = step_at_measured_batch(q, prof)
+    except (AiradarError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    if not (p > 0 and math.isfinite(p)):
+        return None
+    return math.log(p / q.measured)
+
+
+def _step_rows(rows: list[Query]) -> list[Query]:
+    return [q for q in rows if q.target == "tpot_mean" and q.rate_rps and q.model.is_llm]
 
 
 def _spread(rows: list[Query], n: int) -> list[Query]:
@@ -115,21 +133,23 @@ def _informed(rows: list[Query], level: int) -> list[str]:
 def _stage1(rows: list[Query], parent: EfficiencyProfile, names: list[str],
             base: EfficiencyProfile) -> EfficiencyProfile:
     thr = _spread(_throughput(rows), MAX_FIT_ROWS)
+    steps = _spread(_step_rows(rows), MAX_FIT_ROWS // 2) if "ce_prefill" in names else []
     if not names or not thr:
         return base
+    n_res = len(thr) + len(steps)
     lo = np.log([_BOUNDS[n][0] for n in names])
     hi = np.log([_BOUNDS[n][1] for n in names])
     prior = np.log([getattr(parent, n) if parent.key != "spec" else _BOUNDS[n][2] for n in names])
     prior = np.clip(prior, lo + 1e-6, hi - 1e-6)
-    w = math.sqrt(1.0 / len(thr)) / PRIOR_SD if parent.key != "spec" else 0.0
+    w = math.sqrt(1.0 / n_res) / PRIOR_SD if parent.key != "spec" else 0.0
 
     def prof(x: np.ndarray) -> EfficiencyProfile:
         return base.with_values(**dict(zip(names, np.exp(x).tolist(), strict=True)))
 
     def resid(x: np.ndarray) -> np.ndarray:
         p = prof(x)
-        r = [_safe_log_ratio(q, p) for q in thr]
-        data = np.array([v if v is not None else 3.0 for v in r]) / math.sqrt(len(thr))
+        r = [_safe_log_ratio(q, p) for q in thr] + [_safe_step_log_ratio(q, p) for q in steps]
+        data = np.array([v if v is not None else 3.0 for v in r]) / math.sqrt(n_res)
         return np.concatenate([data, w * (x - prior)]) if w else data
 
     res = least_squares(resid, prior, bounds=(lo, hi), loss="soft_l1", f_scale=0.1,

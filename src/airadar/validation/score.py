@@ -14,6 +14,7 @@ from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
 from airadar.perf.profiles import STACK_BATCH_CAP, EfficiencyProfile, select_profile, stack_family
 from airadar.perf.roofline import Deployment
+from airadar.sim import operating
 from airadar.specs.precision import Sparsity
 from airadar.validation.rows import Query
 
@@ -44,9 +45,11 @@ def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int
     return best[1], best[2], best[0]
 
 
-def predict(q: Query, prof: EfficiencyProfile) -> float:
+def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim") -> float:
     """Predicted value of the row's metric, in SI units (the batch cap is the row's stack's,
-    or what the submission configured)."""
+    or what the submission configured). Server, Interactive and at-a-rate rows come from the
+    serving simulator (``engine="sim"``, what ``validate`` scores); ``engine="closed"`` uses
+    the closed-form screen (what the fitter uses for the screen's own factors)."""
     cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
     if cap != prof.batch_cap:
         prof = prof.with_values(batch_cap=cap)
@@ -78,6 +81,29 @@ def predict(q: Query, prof: EfficiencyProfile) -> float:
         op = serving.single_stream(dep, prof, input_tokens=q.input_tokens,
                                    output_tokens=q.output_tokens * q.beams)
         return (op.ttft_mean_s + (q.output_tokens - 1) * op.tpot_mean_s) * prof.ttft_tail
+    fixed = not q.source.startswith("github:mlcommons")
+    if engine == "sim" and q.mode in ("server", "rate") and q.rate_rps != 0 and (
+            q.mode == "server" or q.rate_rps):
+        full = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                                   output_tokens=q.output_tokens)
+        rm = operating.replica(dep, prof, input_tokens=q.input_tokens,
+                               output_tokens=q.output_tokens, max_batch=full)
+        if q.mode == "server":
+            hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
+                                 output_tokens=q.output_tokens).rate_rps
+            pt = operating.server_capacity(rm, input_tokens=q.input_tokens,
+                                           output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
+                                           tpot_p99_s=q.tpot_slo_s, hi_rps=hi, fixed_lengths=fixed)
+            if pt is None:
+                raise AiradarError("predicted infeasible under the SLOs")
+            return pt.rate_rps * q.output_tokens * replicas / q.beams
+        assert q.rate_rps is not None
+        pt = operating.at_rate(rm, rate_rps=q.rate_rps / replicas * q.beams,
+                               input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+                               fixed_lengths=fixed)
+        return {"tok_s": min(pt.throughput_tok_s, q.rate_rps / replicas * q.output_tokens)
+                * replicas / q.beams, "ttft_mean": pt.ttft_mean_s, "ttft_p99": pt.ttft_p99_s,
+                "tpot_mean": pt.tpot_mean_s, "tpot_p99": pt.tpot_p99_s}[q.target]
     if q.mode == "server":
         op_s = serving.server(dep, prof, input_tokens=q.input_tokens,
                               output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
@@ -94,6 +120,21 @@ def predict(q: Query, prof: EfficiencyProfile) -> float:
     return {"tok_s": op.throughput_tok_s * replicas / q.beams, "ttft_mean": op.ttft_mean_s,
             "ttft_p99": op.ttft_p99_s, "tpot_mean": op.tpot_mean_s,
             "tpot_p99": op.tpot_p99_s}[q.target]
+
+
+def step_at_measured_batch(q: Query, prof: EfficiencyProfile) -> float:
+    """Predicted decode step time at the batch a Server/online run actually held: by
+    Little's law over its decode phase, batch = output tokens/s x mean TPOT (per replica),
+    with that batch's share of prompt tokens chunked into every step. Compared with the
+    measured mean TPOT it fits the step model where the engine really operated, not only at
+    its offline peak."""
+    if q.target != "tpot_mean" or not q.rate_rps:
+        raise AiradarError("not a mean-TPOT row at a known load")
+    cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
+    dep, replicas, _ = _llm_offline_dep(q, prof.with_values(batch_cap=cap))
+    b = max(q.rate_rps / replicas * q.beams * q.output_tokens * q.measured, 1.0)
+    return serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
+                               output_tokens=q.output_tokens).time_s
 
 
 def _burst(q: Query, dep: Deployment, prof: EfficiencyProfile, replicas: int) -> float:
