@@ -74,3 +74,11 @@ def test_layer_types_without_sliding_layers_drop_the_window() -> None:
            "num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 100,
            "sliding_window": 4096, "layer_types": ["full_attention"] * 2}
     assert spec_from_hf_config(cfg, model_id="t").sliding_window == 0
+
+
+def test_whole_object_error_names_the_field_not_the_object() -> None:
+    """A construction check over several fields reports one field and its value, not the
+    whole input dictionary."""
+    with pytest.raises(SpecError) as err:
+        _spec(qk_rope_head_dim=None)
+    assert "kv_lora_rank=512" in str(err.value) and "{" not in str(err.value)
