@@ -33,6 +33,7 @@ cache but do not shorten a memory-bound decode step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from airadar.perf.memory import Placement, kv_bytes_per_token, place, weight_bytes
 from airadar.perf.parallelism import pp_comm_time_s, tp_comm_time_s
@@ -103,6 +104,36 @@ class Deployment:
     def devices(self) -> int:
         return self.tp * self.pp
 
+    # derived constants of the deployment, computed once (a step is evaluated thousands of
+    # times per deployment by the operating-point searches)
+    @cached_property
+    def _weights_bytes(self) -> float:
+        return weight_bytes(model=self.model, precision=self.precision, sparsity=self.sparsity)
+
+    @cached_property
+    def _params_active(self) -> float:
+        return self.model.params_active
+
+    @cached_property
+    def _routed_flops_per_token(self) -> float:
+        m = self.model
+        return 2.0 * m.params_moe_experts / m.num_experts * m.experts_per_token if m.is_moe else 0.0
+
+    @cached_property
+    def _expert_bytes(self) -> float:
+        m = self.model
+        if not m.is_moe:
+            return 0.0
+        return m.params_moe_experts / max(m.params_total, 1.0) * self._weights_bytes
+
+    @cached_property
+    def _peaks(self) -> tuple[float, float]:
+        return self.peak_flops(), self.attention_peak_flops()
+
+    @cached_property
+    def _placements(self) -> dict[float, Placement]:
+        return {}
+
     def peak_flops(self) -> float:
         """Peak of the format the linear layers run in (2:4 sparse where used)."""
         sparse = self.sparsity.kind == "2:4" and bool(self.hw.peak_flops_sparse)
@@ -120,17 +151,14 @@ class Deployment:
                      self.hw.peak_flops("fp32") or 0.0)
 
     def weights_total_bytes(self) -> float:
-        return weight_bytes(model=self.model, precision=self.precision, sparsity=self.sparsity)
+        return self._weights_bytes
 
     def weights_placement(self, reserve: float) -> Placement:
-        return place(self.hw, nbytes=self.weights_total_bytes() / self.devices, reserve=reserve)
-
-
-def _expert_bytes(dep: Deployment) -> float:
-    m = dep.model
-    if not m.is_moe:
-        return 0.0
-    return m.params_moe_experts / max(m.params_total, 1.0) * dep.weights_total_bytes()
+        wp = self._placements.get(reserve)
+        if wp is None:
+            wp = place(self.hw, nbytes=self._weights_bytes / self.devices, reserve=reserve)
+            self._placements[reserve] = wp
+        return wp
 
 
 def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float,
@@ -148,25 +176,24 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     me = profile.me
     # --- linear layers: FLOPs per device
     head_flops = 2.0 * m.vocab_size * m.hidden_size
-    routed_per_token = 0.0
-    if m.is_moe:
-        routed_per_token = 2.0 * m.params_moe_experts / m.num_experts * m.experts_per_token
-    dense_flops = tokens * (2.0 * m.params_active - routed_per_token)
+    routed_per_token = dep._routed_flops_per_token
+    dense_flops = tokens * (2.0 * dep._params_active - routed_per_token)
     if prefill_seqs is not None and prefill_tokens > prefill_seqs:
         dense_flops -= (prefill_tokens - prefill_seqs) * head_flops
     dense_flops /= n_dev
     expert_flops = tokens * routed_per_token / n_dev
     # --- weight bytes read this step, per device (fastest tier first)
     wp = dep.weights_placement(profile.mem_reserve)
-    w_dev = dep.weights_total_bytes() / n_dev
+    w_dev = dep._weights_bytes / n_dev
     # bytes beyond the usable capacity (a model that barely fits) are read at the same rate
-    full_read_s = (wp.read_time_s(memory_efficiency=me) * (w_dev / wp.total_bytes) * dep.pp
-                   if wp.total_bytes > 0 else 0.0)
-    e_dev = _expert_bytes(dep) / n_dev
+    wp_total = wp.total_bytes
+    wp_read_s = wp.read_time_s(memory_efficiency=me)
+    full_read_s = wp_read_s * (w_dev / wp_total) * dep.pp if wp_total > 0 else 0.0
+    e_dev = dep._expert_bytes / n_dev
     touched = m.expected_experts_touched(tokens) / m.num_experts if m.is_moe else 0.0
     dense_read_s = full_read_s * ((w_dev - e_dev) / w_dev) if w_dev > 0 else 0.0
     expert_read_s = full_read_s * (e_dev * touched / w_dev) if w_dev > 0 else 0.0
-    peak = dep.peak_flops()
+    peak, apeak = dep._peaks
     if peak <= 0:
         inf = float("inf")
         return StepTime(time_s=inf, compute_s=inf, memory_s=full_read_s, comm_s=0.0,
@@ -184,11 +211,11 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     kv_dev = decode * context * kv_bytes_per_token(model=m, precision=p, context=context) / n_dev
     kv_s = 0.0
     if kv_dev > 0:
-        kv_tier = place(dep.hw, nbytes=wp.total_bytes + kv_dev, reserve=profile.mem_reserve)
-        # KV is read from where it lands after the weights
-        kv_s = max(kv_tier.read_time_s(memory_efficiency=me) - wp.read_time_s(memory_efficiency=me),
-                   kv_dev / (dep.hw.fast_memory.bandwidth_bytes_per_s * me))
-    apeak = dep.attention_peak_flops()
+        kv_s = kv_dev / (dep.hw.fast_memory.bandwidth_bytes_per_s * me)
+        if len(dep.hw.memory_tiers) > 1:
+            # KV is read from where it lands after the weights (GH200: LPDDR once HBM is full)
+            kv_tier = place(dep.hw, nbytes=wp_total + kv_dev, reserve=profile.mem_reserve)
+            kv_s = max(kv_tier.read_time_s(memory_efficiency=me) - wp_read_s, kv_s)
     dec_attn_c = decode * m.attention_flops_per_token(context) / n_dev / (apeak * profile.ce_prefill)
     attn_t = smooth_max(dec_attn_c, kv_s, pexp)
     pre_attn_c = 0.0
