@@ -12,6 +12,7 @@ from typing import Any
 from airadar.errors import AiradarError
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
+from airadar.perf.parallelism import Layout
 from airadar.perf.profiles import STACK_BATCH_CAP, EfficiencyProfile, select_profile, stack_family
 from airadar.perf.roofline import Deployment
 from airadar.sim import operating
@@ -24,25 +25,19 @@ Z80_SIGMA = est_mod.Z80
 
 
 def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int, float]:
-    """Best layout for offline throughput; returns (deployment, replicas, tok/s)."""
-    best: tuple[float, Deployment, int] | None = None
-    layouts = est_mod.layouts_for(q.count)
-    if q.tp:
-        layouts = [lay for lay in layouts if lay.tp == q.tp and lay.pp == 1] or layouts
-    for lay in layouts:
-        dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
-                         tp=lay.tp, pp=lay.pp)
-        if serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                               output_tokens=q.output_tokens) * 1 < q.beams:
-            continue
-        op = serving.offline(dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens)
-        t = op.throughput_tok_s * lay.replicas / q.beams
-        # ties (within 2%) go to the wider tensor-parallel group: same throughput, lower latency
-        if best is None or t > best[0] * 1.02 or (t > best[0] * 0.98 and dep.tp > best[1].tp):
-            best = (t, dep, lay.replicas)
-    if best is None:
-        raise AiradarError("does not fit memory")
-    return best[1], best[2], best[0]
+    """The layout ``estimate`` chooses for offline throughput (the row's stated TP degree
+    where it has one); returns (deployment, replicas, tok/s)."""
+    lay = None
+    if q.tp and q.count % q.tp == 0:
+        lay = Layout(tp=q.tp, pp=1, replicas=q.count // q.tp)
+    est = est_mod.estimate(model=q.model, hw=q.hw, count=q.count, precision=q.precision,
+                           sparsity=DENSE, input_tokens=q.input_tokens,
+                           output_tokens=q.output_tokens, mode="offline", stack=q.stack,
+                           layout=lay, profile=prof)
+    dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
+                     tp=est.layout.tp, pp=est.layout.pp)
+    assert est.throughput_output_tokens_per_s is not None
+    return dep, est.layout.replicas, est.throughput_output_tokens_per_s / q.beams
 
 
 def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim") -> float:
@@ -141,7 +136,9 @@ def _burst(q: Query, dep: Deployment, prof: EfficiencyProfile, replicas: int) ->
     """All requests sent at once (QPS=INF): they are served in waves of the largest batch;
     the mean request waits half the waves before it, then its own prefill."""
     found = re.search(r"(\d+) requests", q.scenario)
-    n = float(found.group(1)) if found else 500.0
+    if not found:
+        raise AiradarError("all-at-once run without its request count")
+    n = float(found.group(1))
     limit = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
                                 output_tokens=q.output_tokens)
     b = max(1.0, min(float(limit), n / replicas))
