@@ -32,6 +32,14 @@ def test_child_inherits_what_it_did_not_fit() -> None:
     assert p.kind == "calibrated"
 
 
+def test_a_class_wide_profile_is_labelled_inherited() -> None:
+    """A device whose class and stack have no rows borrows the global profile: its figures
+    say "inherited", not "calibrated" (a GPU-fitted profile on a wafer-scale engine)."""
+    root = EfficiencyProfile(key="*/*", ce_prefill=0.4, fitted=("ce_prefill",))
+    p = resolve_chain(["*/*", "wafer/*", "wafer/default"], {"*/*": root})
+    assert p.key == "*/*" and p.kind == "inherited"
+
+
 def test_a_chain_with_no_profile_is_spec_only() -> None:
     """No fitted profile anywhere: the datasheet defaults, labelled spec."""
     p = resolve_chain(["*/*", "npu/*"], {})

@@ -89,8 +89,10 @@ class EfficiencyProfile:
         host's own benchmark runs)."""
         if self.provenance == "measured":
             return "measured"
-        if self.fitted:
+        if self.fitted and not self.key.endswith("/*"):
             return "calibrated"
+        if self.fitted:  # a class-wide or global profile: borrowed from other stacks/devices
+            return "inherited"
         if any(v != "spec" for v in self.inherited.values()):
             return "inherited"
         return "spec"
