@@ -55,7 +55,7 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
                      yaxis_title="p99 end-to-end latency (ms)", xaxis_type="log", height=480)
     figs.append(("pareto", f1))
     # cost breakdown of the detailed candidates
-    det = [c for c in ranked if c.detail][:12]
+    det = [c for c in ranked if c.detail.get("breakdown_usd_per_hour")][:12]
     comps = sorted({k for c in det for k in c.detail.get("breakdown_usd_per_hour", {})})
     f2 = go.Figure()
     for comp in comps:
