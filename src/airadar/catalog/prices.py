@@ -73,19 +73,24 @@ class PriceRow:
 
 
 def parse_as_of(text: str) -> date | None:
-    """The first date an ``as_of`` names: 2026-06-09, 2026-06 (its first day), 2025-S2 (the
-    semester's first day), 2024 (1 January); None when it names none ("unknown", "undated")."""
+    """The date of a price from its ``as_of``: a Eurostat semester 2025-S2 (its first day, even
+    when the row also says when it was read), 2026-06-09, 2026-06 (its first day), 2024
+    (1 January); None when it names none ("unknown", "undated")."""
+    m = re.search(r"(\d{4})-S([12])", text)  # a price period, before any date it was read
+    if m:
+        return date(int(m[1]), 1 if m[2] == "1" else 7, 1)
     m = re.search(r"(\d{4})-(\d{2})-(\d{2})", text)
     if m:
         return date(int(m[1]), int(m[2]), int(m[3]))
-    m = re.search(r"(\d{4})-S([12])", text)
-    if m:
-        return date(int(m[1]), 1 if m[2] == "1" else 7, 1)
     m = re.search(r"(\d{4})-(\d{2})", text)
     if m:
         return date(int(m[1]), int(m[2]), 1)
     m = re.match(r"\s*(\d{4})\b", text)
     return date(int(m[1]), 1, 1) if m else None
+
+
+def _r(line: int) -> str:
+    return str(line) if line else ""
 
 
 def _csv(path: Any, name: str) -> list[tuple[int, dict[str, str]]]:
@@ -100,11 +105,11 @@ def _number(raw: str, file: str, line: int, column: str) -> float:
     try:
         v = float(raw)
     except ValueError:
-        raise CatalogError(f"{raw!r} is not a number", file=file, row=str(line),
+        raise CatalogError(f"{raw!r} is not a number", file=file, row=_r(line),
                            column=column) from None
     if not v > 0:
         raise CatalogError(f"{raw!r} is not allowed: a price must be > 0", file=file,
-                           row=str(line), column=column)
+                           row=_r(line), column=column)
     return v
 
 
@@ -116,7 +121,7 @@ def _currency(raw: str, file: str, line: int) -> tuple[str, tuple[str, ...]]:
     if code not in CURRENCIES:
         raise CatalogError(f"currency {raw!r} is not allowed: one of {', '.join(CURRENCIES)} "
                            "(ISO 4217 codes airadar has an ECB exchange rate for)", file=file,
-                           row=str(line), column="currency")
+                           row=_r(line), column="currency")
     return code, labels
 
 
@@ -143,15 +148,15 @@ def _cloud_rows(m: dict[str, Any]) -> list[PriceRow]:
         hwm = m["hardware"].get(r["gpu_model"])
         if hwm is None:
             raise CatalogError(f"gpu_model {r['gpu_model']!r} has no entry in mapping.yaml",
-                               file=name, row=str(line), column="gpu_model")
+                               file=name, row=_r(line), column="gpu_model")
         sm = sites.get((r["provider"], r["region"]))
         if sm is None:
             raise CatalogError(f"region {r['region']!r} of {r['provider']} has no entry in "
-                               "mapping.yaml", file=name, row=str(line), column="region")
+                               "mapping.yaml", file=name, row=_r(line), column="region")
         tm = m["terms"].get(r["term"])
         if tm is None:
             raise CatalogError(f"term {r['term']!r} has no entry in mapping.yaml", file=name,
-                               row=str(line), column="term")
+                               row=_r(line), column="term")
         unit = r["unit"]
         per_device = "GPU-hour" in unit
         labels = list(_labels(r["source"], m["quality"])) + list(clabels)
@@ -186,7 +191,7 @@ def _purchase_rows(m: dict[str, Any]) -> list[PriceRow]:
         pm = m["purchase"].get(key)
         if pm is None:
             raise CatalogError(f"purchase item {key!r} has no entry in mapping.yaml", file=name,
-                               row=str(line), column="item")
+                               row=_r(line), column="item")
         currency, clabels = _currency(r["currency"], name, line)
         price = _number(r["price"], name, line, "price")
         labels = list(_labels(r["source"], m["quality"])) + list(clabels)
@@ -229,7 +234,7 @@ def _power_rows(m: dict[str, Any]) -> list[PriceRow]:
             reason = pw["not_used"].get(f"{r['country']} | {r['item']}")
             if reason is None:
                 raise CatalogError("row has no use and no stated reason in mapping.yaml",
-                                   file=name, row=str(line), column="item")
+                                   file=name, row=_r(line), column="item")
             kind: Kind = "colocation" if "colocation" in r["item"] else "electricity"
             out.append(PriceRow(kind=kind, price=value, unit=r["unit"], unused=reason, **base))
     return out
@@ -261,36 +266,36 @@ def user_price_row(r: dict[str, str], file: str, line: int) -> PriceRow:
 
     for col in ("site", "hardware", "price", "currency", "unit", "term", "source", "as_of"):
         if not (r.get(col) or "").strip():
-            raise CatalogError("missing value", file=file, row=str(line), column=col)
+            raise CatalogError("missing value", file=file, row=_r(line), column=col)
     price = _number(r["price"], file, line, "price")
     currency, _ = _currency(r["currency"], file, line)
     if " " in r["currency"].strip():
         raise CatalogError(f"currency {r['currency']!r} is not allowed: a bare ISO 4217 code",
-                           file=file, row=str(line), column="currency")
+                           file=file, row=_r(line), column="currency")
     try:
         hw = resolve.hardware(r["hardware"]).id
         st = get_site(r["site"])
     except CatalogError as exc:
-        raise CatalogError(str(exc), file=file, row=str(line)) from None
+        raise CatalogError(str(exc), file=file, row=_r(line)) from None
     if st.owned:
         raise CatalogError(f"site {st.id} is {st.kind}: instance prices are for cloud sites",
-                           file=file, row=str(line), column="site")
+                           file=file, row=_r(line), column="site")
     if r["unit"] not in ("hour", "month"):
         raise CatalogError(f"unit {r['unit']!r} is not allowed: hour or month (per instance)",
-                           file=file, row=str(line), column="unit")
+                           file=file, row=_r(line), column="unit")
     if r["term"] not in TERMS:
         raise CatalogError(f"term {r['term']!r} is not allowed: one of {', '.join(TERMS)}",
-                           file=file, row=str(line), column="term")
+                           file=file, row=_r(line), column="term")
     try:
         n = int(r.get("gpus_per_instance") or 1)
     except ValueError:
         n = 0
     if n < 1:
         raise CatalogError(f"gpus_per_instance {r.get('gpus_per_instance')!r} is not allowed: "
-                           "an integer >= 1", file=file, row=str(line), column="gpus_per_instance")
+                           "an integer >= 1", file=file, row=_r(line), column="gpus_per_instance")
     if r["as_of"] != "user-supplied" and parse_as_of(r["as_of"]) is None:
         raise CatalogError(f"as_of {r['as_of']!r} is not allowed: a date (YYYY-MM-DD)",
-                           file=file, row=str(line), column="as_of")
+                           file=file, row=_r(line), column="as_of")
     return PriceRow(key=f"{file}:{line}", kind="cloud", provider=st.operator,
                     item=r.get("instance", ""), hardware=hw, site=st.id, country=st.country,
                     devices=n, price=price, currency=currency, unit=r["unit"], term=r["term"],
