@@ -103,6 +103,16 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
     return figs
 
 
+def _price_cell(c: Any) -> str:
+    """The oldest price's date, OLD past the age limit, and the prices' labels."""
+    a = c.price_age
+    if a is None:
+        return ""
+    labels = [x for x in a.labels if not x.startswith("older than")]
+    return (e(a.oldest) + (' <span class="deny">OLD</span>' if a.old else "")
+            + (f'<br><span class="muted">{e(", ".join(labels))}</span>' if labels else ""))
+
+
 def render(res: PlanResult) -> str:
     import plotly.io as pio
 
@@ -120,10 +130,10 @@ def render(res: PlanResult) -> str:
                      f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}",
                      f"{o.ttft_p99_s * 1e3:,.0f}", f"{o.tpot_p99_s * 1e3:,.0f}",
                      f"{c.kwh_month:,.0f}", f"{c.kgco2e_month / 1000:,.2f}",
-                     colour(c.verdict.decision), "yes" if c.pareto else ""])
+                     colour(c.verdict.decision), "yes" if c.pareto else "", _price_cell(c)])
     ranked_html = _table(["#", "hardware", "devices", "precision", "site", "term", "$/month",
                           "$/1M tokens", "TTFT p99 ms", "TPOT p99 ms", "kWh/month", "tCO2e/month",
-                          "verdict", "Pareto"], rows, "ranked")
+                          "verdict", "Pareto", "prices as of"], rows, "ranked")
     pol_rows = []
     for sid, v in sorted(res.verdicts.items()):
         for vd in v.verdicts:
@@ -133,6 +143,10 @@ def render(res: PlanResult) -> str:
     rej_rows = [[e(k), f"{v:,}", "<br>".join(e(x) for x in rej["examples"].get(k, [])[:3])]
                 for k, v in sorted(rej["by_reason"].items(), key=lambda kv: -kv[1])]
     rej_html = _table(["reason", "candidates", "examples"], rej_rows, "rejected")
+    if rej.get("unlock"):
+        rej_html += _table(["missing price", "would add candidates"],
+                           [[e(u["missing"]), f"{u['would_add_candidates']:,}"]
+                            for u in rej["unlock"]], "unlock")
     ass = json.loads(json.dumps(res.to_json(limit=0)["assumptions"]))
     ass_html = _table(["figure", "source"], [[e(a["what"]), e(a["source"])] for a in ass],
                       "assumptions")
