@@ -72,20 +72,27 @@ class PriceRow:
         return None if d is None else (today - d).days
 
 
+_SEMESTER = re.compile(r"(\d{4})-S([12])")
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_YEAR = re.compile(r"\s*(\d{4})\b")
+
+
+@lru_cache(maxsize=1024)
 def parse_as_of(text: str) -> date | None:
     """The date of a price from its ``as_of``: a Eurostat semester 2025-S2 (its first day, even
     when the row also says when it was read), 2026-06-09, 2026-06 (its first day), 2024
     (1 January); None when it names none ("unknown", "undated")."""
-    m = re.search(r"(\d{4})-S([12])", text)  # a price period, before any date it was read
+    m = _SEMESTER.search(text)  # a price period, before any date it was read
     if m:
         return date(int(m[1]), 1 if m[2] == "1" else 7, 1)
-    m = re.search(r"(\d{4})-(\d{2})-(\d{2})", text)
+    m = _DAY.search(text)
     if m:
         return date(int(m[1]), int(m[2]), int(m[3]))
-    m = re.search(r"(\d{4})-(\d{2})", text)
+    m = _MONTH.search(text)
     if m:
         return date(int(m[1]), int(m[2]), 1)
-    m = re.match(r"\s*(\d{4})\b", text)
+    m = _YEAR.match(text)
     return date(int(m[1]), 1, 1) if m else None
 
 
@@ -383,6 +390,12 @@ def cloud_price_table(today: date) -> tuple[dict[tuple[str, str, str], PriceRow]
     return table, why
 
 
+@lru_cache(maxsize=4)
+def priced_sites(today: date) -> frozenset[str]:
+    """Cloud sites with at least one price in effect on ``today``."""
+    return frozenset(k[0] for k in cloud_price_table(today)[0])
+
+
 def electricity_row(country: str) -> PriceRow | None:
     """The country's Eurostat non-household tariff (band IC), if shipped."""
     return next((r for r in load_price_rows() if r.kind == "electricity" and not r.unused
@@ -395,13 +408,15 @@ def colocation_rows(site_id: str) -> list[PriceRow]:
             and r.site == site_id]
 
 
-def purchase_rows(hardware_id: str) -> list[PriceRow]:
-    return [r for r in load_price_rows() if r.kind == "purchase" and not r.unused
-            and r.hardware == hardware_id]
+@lru_cache(maxsize=256)
+def purchase_rows(hardware_id: str) -> tuple[PriceRow, ...]:
+    return tuple(r for r in load_price_rows() if r.kind == "purchase" and not r.unused
+                 and r.hardware == hardware_id)
 
 
+@lru_cache(maxsize=1)
 def server_chassis_row() -> PriceRow | None:
-    """The GPU-server barebone used for PCIe cards (per GPU slot)."""
+    """The GPU-server barebone that hosts purchased accelerators (priced per GPU slot)."""
     return next((r for r in load_price_rows() if r.kind == "purchase" and not r.unused
                  and r.role == "server"), None)
 
@@ -409,3 +424,6 @@ def server_chassis_row() -> PriceRow | None:
 def clear_price_caches() -> None:
     load_price_rows.cache_clear()
     cloud_price_table.cache_clear()
+    priced_sites.cache_clear()
+    purchase_rows.cache_clear()
+    server_chassis_row.cache_clear()

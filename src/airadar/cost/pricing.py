@@ -24,6 +24,7 @@ from airadar.catalog.prices import (
     colocation_rows,
     electricity_row,
     parse_as_of,
+    priced_sites,
     purchase_rows,
     server_chassis_row,
 )
@@ -112,8 +113,7 @@ def cloud_quote(site: Site, hardware_id: str, term: str, fin: Financials, today:
 
 def has_price_list(site: Site, today: date) -> bool:
     """Whether any price is known at this cloud site (else its prices are unknown, not absent)."""
-    table, _ = cloud_price_table(today)
-    return any(k[0] == site.id for k in table)
+    return site.id in priced_sites(today)
 
 
 def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:

@@ -16,7 +16,8 @@ import numpy as np
 
 from airadar.catalog import resolve
 from airadar.catalog.loader import load_hardware
-from airadar.catalog.sites import load_sites
+from airadar.catalog.prices import cloud_price_table
+from airadar.catalog.sites import load_prices, load_sites
 from airadar.catalog.sites import site as get_site
 from airadar.cost.deployment import deployment_cost
 from airadar.cost.pricing import PriceAge, max_age_days, usd_per
@@ -169,6 +170,8 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     options, rejections = build_options(sc, model, hardware)
     t_perf = time.perf_counter()
     verdicts = {s.id: evaluate(s, sc.workload.data) for s in sites}
+    cloud_price_table(today)  # load the price catalogs here, not inside the timed scoring loop
+    load_prices()
     wl = sc.workload
     avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
     con = sc.constraints

@@ -17,6 +17,7 @@ from airadar.catalog.sites import default
 from airadar.cost import pricing, tco
 from airadar.cost.deployment import (
     CostUnavailable,
+    OwnedTerms,
     host_overhead_w,
     owned_terms,
 )
@@ -57,16 +58,10 @@ class Grid:
         return int(self.reason.size)
 
 
-def _tariff(site: Site, fin: Financials) -> float:
-    """The site's sourced tariff; the scenario's value fills sites that have none."""
-    t = owned_terms(site, fin).tariff_usd_per_kwh
-    return math.nan if t is None else t
-
-
-def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float
-                           ) -> float:
+def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float,
+                           terms: OwnedTerms | None = None) -> float:
     """Owned fixed $/h of one device (capital, network, maintenance, colo) via tco.owned_cost."""
-    t = owned_terms(site, fin)
+    t = terms or owned_terms(site, fin)
     bd = tco.owned_cost(purchase_usd=hw_price, years=t.years, it_power_avg_w=0.0,
                         it_power_provisioned_w=provisioned_w, pue=max(site.pue.value, 1.0),
                         tariff_usd_per_kwh=0.0, discount_rate=fin.discount_rate,
@@ -100,7 +95,9 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # ---- per (option, site) -----------------------------------------------------------
     pue = np.array([fin.pue or s.pue.value for s in sites])
     grid_g = np.array([s.grid_gco2_per_kwh.value for s in sites])
-    tariff = np.array([_tariff(s, fin) for s in sites])
+    site_terms = {s.id: owned_terms(s, fin) for s in sites if s.owned}
+    tariff = np.array([math.nan if not s.owned or site_terms[s.id].tariff_usd_per_kwh is None
+                       else site_terms[s.id].tariff_usd_per_kwh for s in sites])
     owned = np.array([s.owned for s in sites])
     is_device = np.array([s.kind == "device" for s in sites])
     policy_bad = np.array([verdicts[s.id].decision == "deny" for s in sites])
@@ -119,7 +116,6 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     dpi = np.ones((len(hw_ids), ns, nt))
     ages: dict[tuple[int, int, int], pricing.PriceAge] = {}
     hw_of = {o.hw.id: o.hw for o in options}
-    site_quotes = {s.id: owned_terms(s, fin).quotes for s in sites if s.owned}
     for h, hi in hw_idx.items():
         hw = hw_of[h]
         provisioned = (hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0]
@@ -133,8 +129,10 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
                 if s.kind == "device":
                     fixed[hi, j] = 0.0  # the user's own device: no operator capital
                 elif pq is not None:
-                    fixed[hi, j] = owned_per_device_fixed(pq.usd, s, fin, provisioned)
-                    ages[(hi, j, 0)] = pricing.price_age([pq, *site_quotes[s.id]], fin, today)
+                    fixed[hi, j] = owned_per_device_fixed(pq.usd, s, fin, provisioned,
+                                                          site_terms[s.id])
+                    ages[(hi, j, 0)] = pricing.price_age([pq, *site_terms[s.id].quotes], fin,
+                                                         today)
             else:
                 for k, t in enumerate(terms):
                     q = pricing.cloud_quote(s, h, t, fin, today)
