@@ -42,7 +42,7 @@ def test_shipped_csvs_are_verbatim_copies_of_the_shared_rows() -> None:
 def test_every_row_is_used_or_says_why_not() -> None:
     """No shared row is left out without a stated reason."""
     table, why = cloud_price_table(TODAY)
-    used = {r.key for r in table.values()}
+    used = {r.key for rows in table.values() for r in rows}
     for r in load_price_rows():
         if r.kind == "cloud":
             assert r.key in used or why.get(r.key), r.key
@@ -87,16 +87,39 @@ def test_announced_price_takes_effect_on_its_date() -> None:
     as transcribed 2026-09-26)."""
     before, _ = cloud_price_table(date(2026, 9, 30))
     after, why = cloud_price_table(date(2026, 10, 1))
-    assert before[("nebius-fi", "h100-sxm", "on-demand")].price == 3.85
-    assert after[("nebius-fi", "h100-sxm", "on-demand")].price == 4.5
+    assert [r.price for r in before[("nebius-fi", "h100-sxm", "on-demand")]] == [3.85]
+    assert [r.price for r in after[("nebius-fi", "h100-sxm", "on-demand")]] == [4.5]
 
 
-def test_smallest_instance_at_the_same_price_per_gpu() -> None:
-    """STACKIT L40S costs EUR 1.7429/GPU-h in the 1-, 2- and 4-GPU sizes: the 1-GPU n2.14d.g1
-    prices it; the metro A100 4-GPU SKU (1.5x per GPU) is never chosen."""
+def test_instance_sizes_at_the_same_price_per_gpu_collapse_to_the_smallest() -> None:
+    """STACKIT L40S costs EUR 1.7429/GPU-h in the 1-, 2- and 4-GPU sizes (STACKIT price API,
+    2026-06-09): only the 1-GPU n2.14d.g1 is kept; the metro A100 4-GPU SKU (1.5x per GPU)
+    is never kept."""
     table, why = cloud_price_table(TODAY)
-    assert table[("stackit-de", "l40s", "on-demand")].item == "n2.14d.g1"
-    assert table[("stackit-de", "a100-sxm-80gb", "on-demand")].item == "n1.14d.g1"
+    assert [r.item for r in table[("stackit-de", "l40s", "on-demand")]] == ["n2.14d.g1"]
+    assert [r.item for r in table[("stackit-de", "a100-sxm-80gb", "on-demand")]] == ["n1.14d.g1"]
+
+
+def test_each_deployment_is_billed_with_its_cheapest_instance_size() -> None:
+    """Scaleway H100 SXM: EUR 6.6198/h for 2 GPUs, 12.771 for 4, 25.3308 for 8 (scaleway.com
+    GPU prices, transcribed 2026-09-26): 2 GPUs rent the 2-GPU size, 8 GPUs the 8-GPU size,
+    3 GPUs one 4-GPU instance (EUR 12.771) rather than two 2-GPU ones (EUR 13.24)."""
+    from airadar.catalog.sites import site
+    from airadar.cost.pricing import cloud_quote
+    from airadar.specs.financial import Financials
+
+    fin = Financials(eur_usd=1.0)
+    s = site("scaleway-par")
+    per_hour = {}
+    for n in (1, 2, 3, 8):
+        q = cloud_quote(s, "h100-sxm", "on-demand", fin, TODAY, devices=n)
+        assert q is not None
+        per_hour[n] = (q.devices_per_instance, -(-n // q.devices_per_instance)
+                       * q.devices_per_instance * q.usd)
+    assert per_hour[1] == (2, pytest.approx(6.6198))
+    assert per_hour[2] == (2, pytest.approx(6.6198))
+    assert per_hour[3] == (4, pytest.approx(12.771))
+    assert per_hour[8] == (8, pytest.approx(25.3308))
 
 
 def _user_file(home: Path, row: dict[str, str]) -> None:
@@ -121,7 +144,7 @@ def test_user_price_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("AIRADAR_HOME", str(home))
     _user_file(home, GOOD)
     table, _ = cloud_price_table(TODAY)
-    row = table[("ionos-de", "h100-sxm", "on-demand")]
+    (row,) = table[("ionos-de", "h100-sxm", "on-demand")]
     assert row.price == 3.1 and "user quote" in row.labels
 
 

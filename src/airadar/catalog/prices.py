@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -334,12 +335,14 @@ def load_price_rows() -> tuple[PriceRow, ...]:
                  + _user_rows())
 
 
-def choose(rows: list[PriceRow], today: date) -> tuple[PriceRow | None, dict[str, str]]:
-    """The row a (site, hardware, term) is priced with, and why each other one is not used.
-    In order: in effect by ``today``; a whole-instance price before a GPU-only SKU; the latest
-    in effect (``effective_from`` or ``as_of``; undated last); a user quote first; the lowest
-    price per device (to the cent); the smallest instance. One instance size per (site,
-    hardware, term): a deployment is billed in whole instances of that size."""
+def choose(rows: list[PriceRow], today: date
+           ) -> tuple[tuple[PriceRow, ...], dict[str, str]]:
+    """The rows a (site, hardware, term) is priced with, one per instance size, and why each
+    other row is not used. In order: in effect by ``today``; a whole-instance price before a
+    GPU-only SKU; the latest in effect (``effective_from`` or ``as_of``; undated last); a user
+    quote first. Among the rows left, each instance size keeps its lowest price per GPU (to
+    the cent); a deployment is then billed with the size that costs it least
+    (``cost.pricing.cheapest_quote``). The first row is the lowest price per GPU."""
     why: dict[str, str] = {}
     live = []
     for r in rows:
@@ -348,7 +351,7 @@ def choose(rows: list[PriceRow], today: date) -> tuple[PriceRow | None, dict[str
         else:
             live.append(r)
     if not live:
-        return None, why
+        return (), why
 
     def rank(r: PriceRow) -> tuple[Any, ...]:
         d = r.effective_from or r.as_of_date or date.min
@@ -357,20 +360,40 @@ def choose(rows: list[PriceRow], today: date) -> tuple[PriceRow | None, dict[str
 
     live.sort(key=rank)
     best = live[0]
-    for r in live[1:]:
-        why[r.key] = f"{best.key} ({best.item}) is preferred: " + (
-            "a whole-instance price" if rank(r)[0] != rank(best)[0] else
+    sizes: dict[int, PriceRow] = {}
+    for r in live:
+        if rank(r)[:3] == rank(best)[:3] and r.devices not in sizes:
+            sizes[r.devices] = r
+    # a larger size is worth keeping only if it is cheaper per GPU than every smaller one
+    floor = math.inf
+    for d in sorted(sizes):
+        if round(sizes[d].per_device, 2) < floor:
+            floor = round(sizes[d].per_device, 2)
+        else:
+            del sizes[d]
+    kept = {r.key for r in sizes.values()}
+    for r in live:
+        if r.key in kept:
+            continue
+        other = sizes.get(r.devices) or min(
+            (x for x in sizes.values() if x.devices < r.devices), key=lambda x: x.per_device,
+            default=best)
+        why[r.key] = f"{other.key} ({other.item}) is preferred: " + (
+            "a whole-instance price" if rank(r)[0] != rank(other)[0] else
             ("a dated price" if r.as_of_date is None else "in effect later")
-            if rank(r)[1] != rank(best)[1] else
-            "a user quote" if rank(r)[2] != rank(best)[2] else
-            "a lower price per GPU" if rank(r)[3] != rank(best)[3] else "a smaller instance")
-    return best, why
+            if rank(r)[1] != rank(other)[1] else
+            "a user quote" if rank(r)[2] != rank(other)[2] else
+            "a lower price per GPU" if round(r.per_device, 2) > round(other.per_device, 2)
+            else "the same price per GPU in a smaller instance")
+    return (best, *sorted((r for r in sizes.values() if r is not best),
+                          key=lambda r: r.devices)), why
 
 
 @lru_cache(maxsize=4)
-def cloud_price_table(today: date) -> tuple[dict[tuple[str, str, str], PriceRow],
+def cloud_price_table(today: date) -> tuple[dict[tuple[str, str, str], tuple[PriceRow, ...]],
                                              dict[str, str]]:
-    """(site, hardware, term) -> the row used, and row key -> why a row is not used."""
+    """(site, hardware, term) -> the rows used (one per instance size, the lowest price per GPU
+    first), and row key -> why a row is not used."""
     groups: dict[tuple[str, str, str], list[PriceRow]] = {}
     why: dict[str, str] = {}
     for r in load_price_rows():
@@ -383,10 +406,10 @@ def cloud_price_table(today: date) -> tuple[dict[tuple[str, str, str], PriceRow]
         groups.setdefault((r.site, r.hardware, r.term), []).append(r)
     table = {}
     for k, rows in groups.items():
-        best, w = choose(rows, today)
+        used, w = choose(rows, today)
         why.update(w)
-        if best is not None:
-            table[k] = best
+        if used:
+            table[k] = used
     return table, why
 
 

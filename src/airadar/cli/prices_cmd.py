@@ -19,7 +19,8 @@ def _status(row: Any, table: dict[Any, Any], why: dict[str, str]) -> str:
     if row.kind == "cloud":
         if row.key in why:
             return why[row.key]
-        return "used" if any(v.key == row.key for v in table.values()) else "not used"
+        return "used" if any(r.key == row.key for rs in table.values() for r in rs) \
+            else "not used"
     return row.unused or "used"
 
 

@@ -226,7 +226,7 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
         variable = energy_h / max(load, 1e-9)
         age = pricing.price_age([pq, *terms.quotes], fin, today)
     else:
-        q = pricing.cloud_quote(site, hw.id, fin.term, fin, today)
+        q = pricing.cloud_quote(site, hw.id, fin.term, fin, today, devices=devices)
         if q is None:
             listed = pricing.has_price_list(site, today)
             raise CostUnavailable(f"financial.price_overrides[{site.id}/{hw.id}]", None,

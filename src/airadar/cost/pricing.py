@@ -15,6 +15,7 @@ Rules (each stated where it applies):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -86,29 +87,48 @@ def _sourced(v: SourcedValue, fin: Financials) -> Quote:
                  as_of=(v.as_of,), labels=("estimate",) if v.estimate else ())
 
 
-def cloud_quote(site: Site, hardware_id: str, term: str, fin: Financials, today: date
-                ) -> Quote | None:
-    """USD per device-hour of ``hardware_id`` at a cloud ``site`` on ``term``; None if no
-    price is known. A scenario's ``price_overrides`` come first."""
+def cloud_size_quotes(site: Site, hardware_id: str, term: str, fin: Financials, today: date
+                      ) -> tuple[Quote, ...]:
+    """USD per device-hour of ``hardware_id`` at a cloud ``site`` on ``term``, one quote per
+    instance size (the lowest price per GPU first); empty if no price is known. A scenario's
+    ``price_overrides`` replace them."""
     table, _ = cloud_price_table(today)
-    row = table.get((site.id, hardware_id, term))
+    rows = table.get((site.id, hardware_id, term), ())
     key = f"{site.id}/{hardware_id}"
     if key in fin.price_overrides:
         p = fin.price_overrides[key]
-        return Quote(usd=p, usd_low=p, usd_high=p,
-                     devices_per_instance=row.devices if row else 1,
-                     sources=("scenario (financial.price_overrides)",), as_of=("scenario",))
-    if row is None:
+        return (Quote(usd=p, usd_low=p, usd_high=p,
+                      devices_per_instance=min((r.devices for r in rows), default=1),
+                      sources=("scenario (financial.price_overrides)",), as_of=("scenario",)),)
+    out = []
+    for row in rows:
+        rate, fx = usd_per(row.currency, fin)
+        hours = HOURS_PER_MONTH if row.unit == "month" else 1.0
+        p = row.per_device * rate / hours
+        how = f"{row.price:g} {row.currency}/{'instance' if row.per == 'instance' else 'GPU'}-" \
+              f"{row.unit}" + (f" of {row.devices} GPUs" if row.per == "instance" else "") + \
+              (" / 730 h" if row.unit == "month" else "") + (f", {fx}" if fx else "")
+        out.append(Quote(usd=p, usd_low=p, usd_high=p, devices_per_instance=row.devices,
+                         sources=(f"{_cite(row)}: {row.item}, {how}",), as_of=(row.as_of,),
+                         labels=_row_labels(row)))
+    return tuple(out)
+
+
+def cheapest_quote(quotes: tuple[Quote, ...], devices: int) -> Quote:
+    """The instance size that bills ``devices`` GPUs for the least (whole instances; on a tie
+    the smaller instance)."""
+    return min(quotes, key=lambda q: (math.ceil(devices / q.devices_per_instance)
+                                      * q.devices_per_instance * q.usd, q.devices_per_instance))
+
+
+def cloud_quote(site: Site, hardware_id: str, term: str, fin: Financials, today: date,
+                devices: int | None = None) -> Quote | None:
+    """The price of ``devices`` GPUs of ``hardware_id`` at ``site`` on ``term`` (the cheapest
+    instance size for them; without ``devices`` the lowest price per GPU); None if unknown."""
+    qs = cloud_size_quotes(site, hardware_id, term, fin, today)
+    if not qs:
         return None
-    rate, fx = usd_per(row.currency, fin)
-    hours = HOURS_PER_MONTH if row.unit == "month" else 1.0
-    p = row.per_device * rate / hours
-    how = f"{row.price:g} {row.currency}/{'instance' if row.per == 'instance' else 'GPU'}-" \
-          f"{row.unit}" + (f" of {row.devices} GPUs" if row.per == "instance" else "") + \
-          (" / 730 h" if row.unit == "month" else "") + (f", {fx}" if fx else "")
-    return Quote(usd=p, usd_low=p, usd_high=p, devices_per_instance=row.devices,
-                 sources=(f"{_cite(row)}: {row.item}, {how}",), as_of=(row.as_of,),
-                 labels=_row_labels(row))
+    return qs[0] if devices is None else cheapest_quote(qs, devices)
 
 
 def has_price_list(site: Site, today: date) -> bool:

@@ -115,6 +115,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     price = np.full((len(hw_ids), ns, nt), np.nan)
     dpi = np.ones((len(hw_ids), ns, nt))
     ages: dict[tuple[int, int, int], pricing.PriceAge] = {}
+    sizes: dict[tuple[int, int, int], tuple[pricing.Quote, ...]] = {}
     hw_of = {o.hw.id: o.hw for o in options}
     for h, hi in hw_idx.items():
         hw = hw_of[h]
@@ -135,13 +136,22 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
                                                          today)
             else:
                 for k, t in enumerate(terms):
-                    q = pricing.cloud_quote(s, h, t, fin, today)
-                    if q is not None:
-                        price[hi, j, k] = q.usd
-                        dpi[hi, j, k] = q.devices_per_instance
-                        ages[(hi, j, k)] = pricing.price_age([q], fin, today)
+                    qs = pricing.cloud_size_quotes(s, h, t, fin, today)
+                    if qs:
+                        price[hi, j, k] = qs[0].usd
+                        dpi[hi, j, k] = qs[0].devices_per_instance
+                        ages[(hi, j, k)] = pricing.price_age([qs[0]], fin, today)
+                        if len(qs) > 1:
+                            sizes[(hi, j, k)] = qs
+    price_o = price[oi]  # [option, site, term]
+    dpi_o = dpi[oi]
+    # several instance sizes: each option takes the one that bills its devices for the least
+    for (hi, j, k), qs in sizes.items():
+        for i in np.flatnonzero(oi == hi):
+            q = pricing.cheapest_quote(qs, int(dev_os[i, j]))
+            price_o[i, j, k], dpi_o[i, j, k] = q.usd, q.devices_per_instance
     billed = np.where(owned[None, :, None], dev_os[:, :, None],
-                      np.ceil(dev_os[:, :, None] / dpi[oi]) * dpi[oi])
+                      np.ceil(dev_os[:, :, None] / dpi_o) * dpi_o)
     it_w = dev_os * per_dev_w[:, None]
     # users' own devices are on anyway: count only the extra power of serving (above idle)
     if is_device.any():
@@ -152,7 +162,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     fac_kw = it_w * pue[None, :] / 1000.0
     energy_h = np.where(owned & ~is_device, 1.0, 0.0)[None, :] * fac_kw * np.nan_to_num(tariff)[None, :]
     owned_h = dev_os * fixed[oi, :] + energy_h + fin.staff_usd_per_year / 8760.0
-    usd_h = np.where(owned[None, :, None], owned_h[:, :, None], billed * price[oi, :, :])
+    usd_h = np.where(owned[None, :, None], owned_h[:, :, None], billed * price_o)
     kwh_m = fac_kw * HOURS_PER_MONTH
     co2 = kwh_m * grid_g[None, :] / 1000.0
     tok_h = avg_rps * out_tokens * 3600.0
@@ -192,7 +202,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
         mark(np.broadcast_to(is_device[None, :, None], reason.shape), NOT_OFFERED)
     # a site the rules forbid is rejected for policy whatever its price
     mark(np.broadcast_to(policy_bad[None, :, None], reason.shape), POLICY)
-    mark(~owned[None, :, None] & np.isnan(price[oi, :, :]), NO_PRICE)
+    mark(~owned[None, :, None] & np.isnan(price_o), NO_PRICE)
     mark(owned[None, :, None] & np.isnan(fixed[oi, :])[:, :, None], NO_PRICE)
     no_tariff = owned & ~is_device & np.isnan(tariff)
     mark(np.broadcast_to(no_tariff[None, :, None], reason.shape), NO_TARIFF)
