@@ -231,7 +231,7 @@ def _power_rows(m: dict[str, Any]) -> list[PriceRow]:
                 "country": r["country"], "currency": currency, "source": r["source"],
                 "as_of": r["as_of"], "labels": labels}
         if r["item"] == pw["tariff_item"]:
-            per_kwh = value / 1000 if "per MWh" in r["unit"] else value
+            per_kwh = round(value / 1000, 6) if "per MWh" in r["unit"] else value
             out.append(PriceRow(kind="electricity", price=per_kwh, unit="kWh",
                                 note=pw["tariff_note"], **base))
         elif (r["market"], r["item"]) in colo:
@@ -244,7 +244,8 @@ def _power_rows(m: dict[str, Any]) -> list[PriceRow]:
                 raise CatalogError("row has no use and no stated reason in mapping.yaml",
                                    file=name, row=_r(line), column="item")
             kind: Kind = "colocation" if "colocation" in r["item"] else "electricity"
-            out.append(PriceRow(kind=kind, price=value, unit=r["unit"], unused=reason, **base))
+            out.append(PriceRow(kind=kind, price=value, unit=r["unit"].removeprefix(currency)
+                                .strip(), unused=reason, **base))
     return out
 
 
