@@ -136,10 +136,20 @@ def _currency(raw: str, file: str, line: int) -> tuple[str, tuple[str, ...]]:
 def _mapping() -> dict[str, Any]:
     data = read_yaml(PRICE_DIR / "mapping.yaml", "prices/mapping.yaml")
     hw_ids = {h.id for h in load_hardware()}
+    # ``prefer`` names a more exact hardware row; it is used once the catalog has it
     for name, m in data["hardware"].items():
+        if m.get("prefer") in hw_ids:
+            m["id"], m["note"] = m["prefer"], ""
         if m.get("id") and m["id"] not in hw_ids:
             raise CatalogError(f"hardware {m['id']!r} is not in the hardware catalog",
                                file="prices/mapping.yaml", row=name, column="id")
+    for name, m in data["purchase"].items():
+        if m.get("prefer") in hw_ids:
+            m["hardware"], m["reason"] = m["prefer"], ""
+            m.setdefault("role", "accelerator")
+        if m.get("hardware") and m["hardware"] not in hw_ids:
+            raise CatalogError(f"hardware {m['hardware']!r} is not in the hardware catalog",
+                               file="prices/mapping.yaml", row=name, column="hardware")
     return dict(data)
 
 

@@ -170,7 +170,8 @@ def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
             labels += _row_labels(r)
         lo, hi = min(lows), max(highs)
         chassis = server_chassis_row()
-        if chassis and "consumer" not in hw.form_factor:
+        complete = any(r.role == "device" for r in rows)  # a whole system: no host to add
+        if chassis and not complete and "consumer" not in hw.form_factor:
             # the host: a barebone GPU server's price per GPU slot; it is a PCIe chassis, so
             # for SXM/OAM modules it is a lower bound (an HGX/OAM chassis costs more)
             rate, fx = usd_per(chassis.currency, fin)
