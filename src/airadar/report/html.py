@@ -134,6 +134,14 @@ def render(res: PlanResult) -> str:
     ranked_html = _table(["#", "hardware", "devices", "precision", "site", "term", "$/month",
                           "$/1M tokens", "TTFT p99 ms", "TPOT p99 ms", "kWh/month", "tCO2e/month",
                           "verdict", "Pareto", "prices as of"], rows, "ranked")
+    from airadar.report.tables import best_per_site
+
+    site_rows = [[e(c.site.id), e(c.site.kind), e(f"{c.site.operator} ({c.site.parent_country})"),
+                  e(c.option.hw.id), c.billed_devices, e(c.option.precision),
+                  f"{c.usd_per_month:,.0f}", colour(c.verdict.decision), _price_cell(c)]
+                 for c in best_per_site(res)]
+    sites_html = _table(["site", "kind", "operator (parent)", "hardware", "devices", "precision",
+                         "$/month", "verdict", "prices as of"], site_rows, "per-site")
     pol_rows = []
     for sid, v in sorted(res.verdicts.items()):
         for vd in v.verdicts:
@@ -162,6 +170,7 @@ def render(res: PlanResult) -> str:
 {e(wl.output_mean)} tokens; objective {e(sc.objective)}; data class {e(wl.data.data_class)}
 (users in {e(wl.data.users_in)}).</p>
 <h2>Ranked candidates</h2>{ranked_html}
+<h2>Best option at each site</h2>{sites_html}
 <h2>Pareto front</h2>{parts[0]}
 <h2>Cost breakdown</h2>{parts[1]}
 <h2>Energy and carbon</h2>{parts[2]}
