@@ -337,8 +337,9 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                        "method": "airadar.sim at the peak rate, Poisson arrivals, round-robin"}
                 c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": sim}})
                 done += 1
-            except Exception:  # noqa: BLE001 - the simulation is an addition; the rank stands
-                pass
+            except AiradarError as exc:  # the simulation is an addition; the rank stands
+                c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": {
+                    "skipped": str(exc)}}})
         out.append(c)
     return out
 

@@ -112,7 +112,9 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10) -> None:
                   f"{len(res.ranked)} feasible candidates")
     for i, c in enumerate(res.ranked[:10], 1):
         sim = c.detail.get("simulated") if c.detail else None
-        if sim:
+        if sim and "skipped" in sim:
+            console.print(f"#{i} not simulated: {sim['skipped']}")
+        elif sim:
             console.print(f"#{i} simulated at peak ({sim['requests']:,} requests): TTFT p99 "
                           f"{sim['ttft_p99_ms']:,.0f} ms, TPOT p99 {sim['tpot_p99_ms']:,.0f} ms, "
                           f"{sim['goodput_fraction']:.0%} within SLOs (analytical: "
