@@ -231,7 +231,7 @@ def test_every_project_purchase_row_is_sourced_dated_and_used() -> None:
         raw = list(csv.DictReader(f))
     with (PRICE_DIR / "purchase_prices.csv").open(encoding="utf-8") as f:
         assert list(raw[0]) == list(next(csv.DictReader(f)))  # the shared columns
-    assert len(raw) >= 10
+    assert len(raw) >= 13
     for r in raw:
         key = f"{r['item']} | {r['config']}"
         assert "http" in r["source"], key

@@ -143,3 +143,13 @@ def test_a_project_price_range_flows_into_the_interval_with_its_host() -> None:
     assert q.usd_low == pytest.approx(12000 + share)
     assert q.usd_high == pytest.approx(15000 + share)
     assert "host: PCIe barebone price (lower bound)" in q.labels
+
+
+def test_a_rack_price_is_divided_over_its_gpus_without_a_host() -> None:
+    """GB200 NVL72: an estimated USD 2-3 million per rack of 72 GPUs (secondary spec pages);
+    the rack is a whole system, so no barebone host share is added."""
+    q = purchase_quote(resolve.hardware("gb200"), Financials())
+    assert q.usd_low == pytest.approx(2_000_000 / 72)
+    assert q.usd_high == pytest.approx(3_000_000 / 72)
+    assert not any("host" in x for x in q.labels)
+    assert any("estimate" in x for x in q.labels)
