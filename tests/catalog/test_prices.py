@@ -219,3 +219,55 @@ def test_a_more_exact_hardware_row_is_used_once_it_exists(tmp_path: Path,
     mapped = {r.key: r for r in load_price_rows() if r.hardware == "rtx-pro-6000-maxq"}
     assert {r.kind for r in mapped.values()} == {"cloud", "purchase"}
     assert all(not r.unused for r in mapped.values())
+
+
+def test_every_project_purchase_row_is_sourced_dated_and_used() -> None:
+    """airadar's own purchase rows (project_purchase_prices.csv, same columns as the shared
+    purchase_prices.csv): each names its source page, a parseable as_of and an ISO currency
+    airadar converts, and prices a catalog hardware row (none is left unused)."""
+    from airadar.catalog.prices import CURRENCIES, PROJECT_PURCHASE
+
+    with (PRICE_DIR / PROJECT_PURCHASE).open(encoding="utf-8") as f:
+        raw = list(csv.DictReader(f))
+    with (PRICE_DIR / "purchase_prices.csv").open(encoding="utf-8") as f:
+        assert list(raw[0]) == list(next(csv.DictReader(f)))  # the shared columns
+    assert len(raw) >= 13
+    for r in raw:
+        key = f"{r['item']} | {r['config']}"
+        assert "http" in r["source"], key
+        assert parse_as_of(r["as_of"]) is not None, key
+        assert r["currency"] in CURRENCIES, key
+        assert r["price_type"].strip(), key
+        assert float(r["price"]) > 0, key
+    rows = [r for r in load_price_rows() if r.key.startswith(f"prices/{PROJECT_PURCHASE}")]
+    assert len(rows) == len(raw)
+    hw = {h.id for h in load_hardware()}
+    for r in rows:
+        assert r.kind == "purchase" and not r.unused and r.hardware in hw, r.key
+        assert r.labels, r.key  # the kind of price (list, MSRP, street range...) is shown
+
+
+def test_a_project_purchase_row_without_a_source_is_rejected(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project purchase row must name its source: an empty one stops the load with the
+    file, row and column."""
+    import shutil
+
+    import airadar.catalog.prices as prices
+    from airadar.catalog.prices import PROJECT_PURCHASE, clear_price_caches
+
+    d = tmp_path / "prices"
+    shutil.copytree(PRICE_DIR, d)
+    with (d / PROJECT_PURCHASE).open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["source"] = ""
+    with (d / PROJECT_PURCHASE).open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    monkeypatch.setattr(prices, "PRICE_DIR", d)
+    clear_price_caches()
+    with pytest.raises(CatalogError, match="missing value") as exc:
+        load_price_rows()
+    assert PROJECT_PURCHASE in str(exc.value) and "source" in str(exc.value)
+    clear_price_caches()

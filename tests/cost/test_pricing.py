@@ -122,3 +122,34 @@ def test_tariff_order() -> None:
     assert own is not None and own.usd == 0.18
     assert country is not None and country.usd == pytest.approx(0.1534)  # Eurostat FR band IC
     assert edge is not None and edge.usd == 0.3 and edge.source.startswith("scenario")
+
+
+def test_a_processor_is_priced_alone_and_labelled_a_lower_bound() -> None:
+    """Xeon Platinum 8592+ at Intel's USD 11,600 launch price (Tom's Hardware review,
+    2023-12-14): a CPU gets no GPU-barebone host share, and the label says board and memory
+    are not included."""
+    q = purchase_quote(resolve.hardware("xeon-8592plus"), Financials())
+    assert q.usd == q.usd_low == q.usd_high == pytest.approx(11600)
+    assert any("processor only" in x for x in q.labels)
+    assert q.as_of == ("2023-12-14",)
+
+
+def test_a_project_price_range_flows_into_the_interval_with_its_host() -> None:
+    """H20: Reuters reported distributor prices of USD 12,000-15,000 per card; as an SXM
+    module it is hosted by the Thomas-Krenn barebone's per-slot price (a lower bound)."""
+    fin = Financials(eur_usd=1.0)
+    q = purchase_quote(resolve.hardware("h20"), fin)
+    share = 10699 / 8
+    assert q.usd_low == pytest.approx(12000 + share)
+    assert q.usd_high == pytest.approx(15000 + share)
+    assert "host: PCIe barebone price (lower bound)" in q.labels
+
+
+def test_a_rack_price_is_divided_over_its_gpus_without_a_host() -> None:
+    """GB200 NVL72: an estimated USD 2-3 million per rack of 72 GPUs (secondary spec pages);
+    the rack is a whole system, so no barebone host share is added."""
+    q = purchase_quote(resolve.hardware("gb200"), Financials())
+    assert q.usd_low == pytest.approx(2_000_000 / 72)
+    assert q.usd_high == pytest.approx(3_000_000 / 72)
+    assert not any("host" in x for x in q.labels)
+    assert any("estimate" in x for x in q.labels)

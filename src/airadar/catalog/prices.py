@@ -2,7 +2,8 @@
 each in its published currency with its ``source`` and ``as_of``.
 
 Shipped rows are the CSV files in ``catalog/data/prices/`` (copied verbatim from the shared
-price compilation) read through ``mapping.yaml``, which names the catalog hardware and site of
+price compilation, plus the project's own ``project_purchase_prices.csv``) read through
+``mapping.yaml``, which names the catalog hardware and site of
 each row or the reason it is not used; the cloud offers written in ``sites.yaml`` join them.
 A team's own quotes go in ``$AIRADAR_HOME/prices/*.csv`` (``airadar catalog add-price``).
 Rows are validated at load: a positive price, a known currency, known hardware and site."""
@@ -51,7 +52,7 @@ class PriceRow:
     unit: str  # hour, month, device, kWh, kW-month
     per: Literal["instance", "device"] = "instance"
     term: str | None = None
-    role: str = ""  # purchase: accelerator, server, baseboard
+    role: str = ""  # purchase: accelerator, server, baseboard, device, processor
     gpu_slots: int = 0
     effective_from: date | None = None
     source: str
@@ -143,7 +144,7 @@ def _mapping() -> dict[str, Any]:
         if m.get("id") and m["id"] not in hw_ids:
             raise CatalogError(f"hardware {m['id']!r} is not in the hardware catalog",
                                file="prices/mapping.yaml", row=name, column="id")
-    for name, m in data["purchase"].items():
+    for name, m in {**data["purchase"], **data.get("project_purchase", {})}.items():
         if m.get("prefer") in hw_ids:
             m["hardware"], m["reason"] = m["prefer"], ""
             m.setdefault("role", "accelerator")
@@ -201,15 +202,24 @@ def _cloud_rows(m: dict[str, Any]) -> list[PriceRow]:
     return out
 
 
-def _purchase_rows(m: dict[str, Any]) -> list[PriceRow]:
-    name = "prices/purchase_prices.csv"
+#: airadar's own purchase prices (same columns as the shared purchase_prices.csv), mapped
+#: under ``project_purchase`` in mapping.yaml
+PROJECT_PURCHASE = "project_purchase_prices.csv"
+
+
+def _purchase_rows(m: dict[str, Any], file: str = "purchase_prices.csv",
+                   section: str = "purchase") -> list[PriceRow]:
+    name = f"prices/{file}"
     out = []
-    for line, r in _csv(PRICE_DIR / "purchase_prices.csv", name):
+    for line, r in _csv(PRICE_DIR / file, name):
         key = f"{r['item']} | {r['config']}"
-        pm = m["purchase"].get(key)
+        pm = m[section].get(key)
         if pm is None:
-            raise CatalogError(f"purchase item {key!r} has no entry in mapping.yaml", file=name,
-                               row=_r(line), column="item")
+            raise CatalogError(f"purchase item {key!r} has no entry in mapping.yaml "
+                               f"({section})", file=name, row=_r(line), column="item")
+        for col in ("source", "as_of"):
+            if not r[col].strip():
+                raise CatalogError("missing value", file=name, row=_r(line), column=col)
         currency, clabels = _currency(r["currency"], name, line)
         price = _number(r["price"], name, line, "price")
         labels = list(_labels(r["source"], m["quality"])) + list(clabels)
@@ -342,7 +352,8 @@ def _user_rows() -> list[PriceRow]:
 def load_price_rows() -> tuple[PriceRow, ...]:
     """Every price row: shipped CSVs, sites.yaml offers, then the user's files."""
     m = _mapping()
-    return tuple(_cloud_rows(m) + _site_offer_rows() + _purchase_rows(m) + _power_rows(m)
+    return tuple(_cloud_rows(m) + _site_offer_rows() + _purchase_rows(m)
+                 + _purchase_rows(m, PROJECT_PURCHASE, "project_purchase") + _power_rows(m)
                  + _user_rows())
 
 

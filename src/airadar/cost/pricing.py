@@ -7,8 +7,9 @@ Rules (each stated where it applies):
 * currency: converted at the ECB reference rate of ``prices.yaml`` or ``financial.eur_usd``;
 * monthly prices are per 730 hours (``units.HOURS_PER_MONTH``), the price sheets' convention;
 * owned hardware: scenario > complete-server price > accelerator (+ a barebone GPU server's
-  price per GPU slot: the host; a lower bound for SXM/OAM modules) > complete device; a
-  range's midpoint ranks, the range is the cost interval;
+  price per GPU slot: the host; a lower bound for SXM/OAM modules) or processor (its list
+  price alone, labelled a lower bound) > complete device; a range's midpoint ranks, the range
+  is the cost interval;
 * tariff: the scenario's tariff for the site > the site's own sourced tariff > its country's
   Eurostat band IC tariff (on-premise, colocation) > the scenario's fallback tariff;
 * age: a cost is as old as its oldest price; older than ``max_price_age_days`` is flagged.
@@ -170,7 +171,8 @@ def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
             labels += _row_labels(r)
         lo, hi = min(lows), max(highs)
         chassis = server_chassis_row()
-        complete = any(r.role == "device" for r in rows)  # a whole system: no host to add
+        # a whole system, or a CPU (the barebone is a GPU server, not its host): no host added
+        complete = any(r.role in ("device", "processor") for r in rows)
         if chassis and not complete and "consumer" not in hw.form_factor:
             # the host: a barebone GPU server's price per GPU slot; it is a PCIe chassis, so
             # for SXM/OAM modules it is a lower bound (an HGX/OAM chassis costs more)
