@@ -1,13 +1,15 @@
 """A tiny OpenAI-compatible streaming server with known timing, for the load-test tests.
 
     python -m tests.loadtest.scripted_server --ttft-ms 80 --itl-ms 15 [--status 500]
-        [--cut-after 3] [--hang] [--no-usage] [--refuse-ignore-eos]
+        [--cut-after 3] [--hang] [--no-usage] [--refuse-ignore-eos] [--require-key K]
 
 Binds 127.0.0.1 on a free port and prints ``PORT <n>`` on its first line. Each request to
 ``/v1/completions`` or ``/v1/chat/completions`` streams ``max_tokens`` chunks: the first
 ``ttft`` after the request's body has arrived, the next every ``itl`` (each chunk due at an
 absolute time, so sleeping late once does not shift the rest), then a usage event and
-``[DONE]``. Plain asyncio streams: HTTP/1.1, keep-alive, chunked transfer encoding."""
+``[DONE]``. ``--log FILE`` appends, per request, when the chunks actually left (the truth
+the client's measurements are held to, since a busy machine wakes the server late).
+Plain asyncio streams: HTTP/1.1, keep-alive, chunked transfer encoding."""
 
 from __future__ import annotations
 
@@ -35,13 +37,21 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
             lines = head.decode("latin-1").split("\r\n")
             path = lines[0].split(" ")[1]
             length = 0
+            auth = ""
             for h in lines[1:]:
                 if h.lower().startswith("content-length:"):
                     length = int(h.split(":", 1)[1])
+                elif h.lower().startswith("authorization:"):
+                    auth = h.split(":", 1)[1].strip()
             body = json.loads(await reader.readexactly(length)) if length else {}
             t_in = loop.time()
-            if cfg.status or (cfg.refuse_ignore_eos and "ignore_eos" in body):
+            if cfg.require_key and auth != f"Bearer {cfg.require_key}":
+                code = 401
+            elif cfg.status or (cfg.refuse_ignore_eos and "ignore_eos" in body):
                 code = cfg.status or 400
+            else:
+                code = 0
+            if code:
                 msg = json.dumps({"error": {"message": f"scripted failure {code}"}}).encode()
                 writer.write(f"HTTP/1.1 {code} Error\r\nContent-Type: application/json\r\n"
                              f"Content-Length: {len(msg)}\r\n\r\n".encode() + msg)
@@ -54,6 +64,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n")
             await writer.drain()
+            emitted = []
             for k in range(n):
                 due = t_in + cfg.ttft_ms / 1e3 + k * cfg.itl_ms / 1e3
                 delay = due - loop.time()
@@ -66,6 +77,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                           else {"index": 0, "text": f" t{k}"})
                 if k == n - 1:
                     choice["finish_reason"] = "length"
+                emitted.append(loop.time() - t_in)
                 writer.write(_event({"id": "x", "choices": [choice]}))
                 await writer.drain()
             if not cfg.no_usage and (body.get("stream_options") or {}).get("include_usage"):
@@ -74,6 +86,10 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     "completion_tokens": n}}))
             writer.write(_event(b"[DONE]") + b"0\r\n\r\n")
             await writer.drain()
+            if cfg.log:
+                with open(cfg.log, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"ttft_s": emitted[0], "itl_s": [
+                        b - a for a, b in zip(emitted, emitted[1:], strict=False)]}) + "\n")
     except (asyncio.IncompleteReadError, ConnectionError):
         return
     finally:
@@ -99,6 +115,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--hang", action="store_true")
     ap.add_argument("--no-usage", action="store_true")
     ap.add_argument("--refuse-ignore-eos", action="store_true")
+    ap.add_argument("--require-key", default="")
+    ap.add_argument("--log", default="", help="append each request's actual emission times")
     return ap.parse_args(argv)
 
 

@@ -334,8 +334,9 @@ def sweep_rates(rates: Sequence[float], run_at: Callable[[float], dict[str, Any]
             break
         best = r
     lo = best
-    for _ in range(refine if limits and broke is not None else 0):
-        mid = ((lo or 0.0) + broke) / 2 if broke is not None else 0.0
+    for _ in range(refine if best is not None and broke is not None else 0):
+        assert lo is not None and broke is not None
+        mid = (lo + broke) / 2
         s = run_at(mid)
         ok = meets_p99(s, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s)
         points.append({"rate": mid, "meets_slo": ok, "summary": s})

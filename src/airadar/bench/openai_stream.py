@@ -28,19 +28,26 @@ ENDPOINTS = {"completions": "/completions", "chat": "/chat/completions"}
 
 # Common English words: with the BPE tokenizers of current LLMs each " word" is one token,
 # so a prompt of n words is about n tokens (the server's usage gives the exact count).
-_WORDS = ("the be to of and a in that have it for not on with he as you do at this but his by "
-          "from they we say her she or an will my one all would there their what so up out if "
-          "about who get which go me when make can like time no just him know take people into "
-          "year your good some could them see other than then now look only come its over think "
-          "also back after use two how our work first well way even new want because any these "
-          "give day most us is was are been has had were said did made find where long down "
-          "side been call water part sound old place great show small set put end does another "
-          "large must big high such follow act why ask men change went light kind off need house "
-          "picture try again animal point mother world near build self earth father head stand "
-          "own page should country found answer school grow study still learn plant cover food "
-          "sun four between state keep eye never last let thought city tree cross farm hard start "
-          "might story saw far sea draw left late run while press close night real life few north"
-          ).split()
+_WORDS = (
+    "the", "be", "to", "of", "and", "a", "in", "that", "have", "it", "for", "not", "on", "with",
+    "he", "as", "you", "do", "at", "this", "but", "his", "by", "from", "they", "we", "say", "her",
+    "she", "or", "an", "will", "my", "one", "all", "would", "there", "their", "what", "so", "up",
+    "out", "if", "about", "who", "get", "which", "go", "me", "when", "make", "can", "like", "time",
+    "no", "just", "him", "know", "take", "people", "into", "year", "your", "good", "some", "could",
+    "them", "see", "other", "than", "then", "now", "look", "only", "come", "its", "over", "think",
+    "also", "back", "after", "use", "two", "how", "our", "work", "first", "well", "way", "even",
+    "new", "want", "because", "any", "these", "give", "day", "most", "us", "is", "was", "are",
+    "been", "has", "had", "were", "said", "did", "made", "find", "where", "long", "down", "side",
+    "call", "water", "part", "sound", "old", "place", "great", "show", "small", "set", "put", "end",
+    "does", "another", "large", "must", "big", "high", "such", "follow", "act", "why", "ask", "men",
+    "change", "went", "light", "kind", "off", "need", "house", "picture", "try", "again", "animal",
+    "point", "mother", "world", "near", "build", "self", "earth", "father", "head", "stand", "own",
+    "page", "should", "country", "found", "answer", "school", "grow", "study", "still", "learn",
+    "plant", "cover", "food", "sun", "four", "between", "state", "keep", "eye", "never", "last",
+    "let", "thought", "city", "tree", "cross", "farm", "hard", "start", "might", "story", "saw",
+    "far", "sea", "draw", "left", "late", "run", "while", "press", "close", "night", "real", "life",
+    "few", "north"
+)
 
 
 def endpoint_url(url: str, kind: str) -> str:

@@ -91,16 +91,16 @@ def loadtest(
     for name, v in (("--requests", requests), ("--warmup", warmup + 1), ("--refine", refine + 1)):
         if v < 1:
             raise SpecError(name, v, "an integer >= 1" if name == "--requests" else ">= 0")
-    for name, fv in (("--timeout", timeout), ("--burstiness", burstiness)):
+    for name, fv in (("--timeout", float(timeout)), ("--burstiness", float(burstiness))):
         if not fv > 0:
             raise SpecError(name, fv, "a number > 0")
     slo = {}
-    for name, v, key in (("--ttft-p99-ms", ttft_p99_ms, "ttft_slo_s"),
-                         ("--tpot-p99-ms", tpot_p99_ms, "tpot_slo_s"),
-                         ("--e2e-slo-ms", e2e_slo_ms, "e2e_slo_s")):
-        if v is not None and not v > 0:
-            raise SpecError(name, v, "a latency > 0 ms")
-        slo[key] = v / 1e3 if v is not None else None
+    for name, lim, key in (("--ttft-p99-ms", ttft_p99_ms, "ttft_slo_s"),
+                           ("--tpot-p99-ms", tpot_p99_ms, "tpot_slo_s"),
+                           ("--e2e-slo-ms", e2e_slo_ms, "e2e_slo_s")):
+        if lim is not None and not lim > 0:
+            raise SpecError(name, lim, "a latency > 0 ms")
+        slo[key] = lim / 1e3 if lim is not None else None
     bounds = lt.Bounds(max_duration_s=max_duration, max_inflight=max_inflight, warmup=warmup)
     desc = None
     if deployment:
@@ -311,7 +311,8 @@ def _result(points: list[dict[str, Any]], sweep: dict[str, Any] | None, common: 
         out["predicted_vs_measured"] = compare(main, main["predicted"])
     out.update({"model": common["model"], "url": common["url"], "endpoint": common["endpoint"],
                 "probe": common["probe"], "deployment": common["deployment"],
-                "client_host": common["client_host"], "store": store_url,
+                "client_host": common["client_host"], "description": common["description"],
+                "store": store_url,
                 "points": [{k: v for k, v in s.items()} for s in summaries]})
     if sweep is not None:
         out["sweep"] = {k: v for k, v in sweep.items() if k != "points"}
