@@ -193,7 +193,24 @@ def test_server_killed_mid_run_keeps_finished_requests(scripted, tmp_path: Path)
     """Kill the server during a run: the requests finished before are in the result and the
     store; the rest are counted as failed; exit 1, no traceback."""
     s = scripted("--ttft-ms", "20", "--itl-ms", "5")
-    threading.Timer(1.5, s.proc.kill).start()
+    db = tmp_path / "lt.sqlite"
+
+    def kill_after_five_stored() -> None:
+        import sqlite3
+
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            time.sleep(0.05)
+            try:
+                with sqlite3.connect(db) as c:
+                    n = c.execute("select count(*) from samples where kind='request'").fetchone()[0]
+            except sqlite3.OperationalError:  # the store is not created yet
+                continue
+            if n >= 5:
+                break
+        s.proc.kill()
+
+    threading.Thread(target=kill_after_five_stored, daemon=True).start()
     rc, res, err = _lt(s.url, tmp_path, "--rate", "10", "--arrivals", "constant", "-n", "60",
                        "-o", "4", "--timeout", "2")
     assert rc == 1, err
