@@ -79,14 +79,16 @@ def main() -> None:
             arr = [i / a.rate for i in range(a.requests)]
             planned = lt.plan_requests(input_words=[16] * a.requests,
                                        output_tokens=[4] * a.requests, arrivals_s=arr)
+            cpu0 = time.process_time()
             run = lt.run(target, planned, concurrency=None, bounds=lt.Bounds(warmup=5),
                          out=lt.Run(), on_record=keep)
+            cpu = (time.process_time() - cpu0) / len(planned)
             s = lt.summarise_run(run.records)
             late = s["send_lateness_s"]
             print(f"rate: offered {a.rate:g}/s, completed {s['completed']}/{s['requests']} at "
                   f"{s['throughput_requests_per_s']:.0f} req/s, sends late by p50 "
                   f"{late['p50'] * 1e3:.2f} ms, p99 {late['p99'] * 1e3:.2f} ms, failed "
-                  f"{s['failed']}")
+                  f"{s['failed']}; client CPU {cpu * 1e3:.2f} ms per request (store write included)")
             log.write_text("")
             one = lt.run(target, planned[:200], concurrency=1, bounds=lt.Bounds(warmup=5),
                          out=lt.Run())

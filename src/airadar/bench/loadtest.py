@@ -13,6 +13,7 @@ simulator uses), so a prediction can replay exactly the same requests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import Counter
@@ -23,6 +24,9 @@ from typing import Any
 from airadar.bench.loadgen import summarise
 from airadar.bench.openai_stream import RequestRecord, payload, stream_request, synthetic_prompt
 from airadar.errors import BackendError, SpecError
+
+#: connections per HTTP client (requests in flight are spread over several clients)
+POOL_SIZE = 16
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,10 +91,13 @@ def plan_requests(*, input_words: Sequence[int], output_tokens: Sequence[int],
     return out
 
 
-def _client(target: Target, limit: int) -> Any:
+def _client(target: Target, limit: int, tls: Any = None) -> Any:
+    """An httpx client; ``tls``, an SSL context shared by several clients (loading the CA
+    bundle takes tens of milliseconds per context)."""
     import httpx
 
     return httpx.AsyncClient(
+        verify=tls if tls is not None else True,
         timeout=httpx.Timeout(target.timeout_s, connect=target.connect_timeout_s),
         limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
         trust_env=False)  # loopback and named endpoints only: no proxy from the environment
@@ -168,35 +175,46 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
             progress(len(out.records), len(planned))
 
     async def main() -> None:
-        async with _client(target, limit) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            # httpx's pool scans all its connections on every request, so a pool of hundreds
+            # costs more than the request itself: one client per POOL_SIZE slots instead
+            import httpx
+
+            tls = httpx.create_ssl_context()  # once, not per client
+            clients = [await stack.enter_async_context(_client(target, POOL_SIZE, tls))
+                       for _ in range(math.ceil(limit / POOL_SIZE))]
+            slots: asyncio.LifoQueue[int] = asyncio.LifoQueue()  # LIFO: warm connections first
+            for k in reversed(range(limit)):
+                slots.put_nowait(k)
             for k in range(bounds.warmup):  # warm-up: sequential, excluded
                 w = planned[k % len(planned)]
-                await _one(client, target, w, RequestRecord(index=-1 - k, warmup=True),
+                await _one(clients[0], target, w, RequestRecord(index=-1 - k, warmup=True),
                            time.perf_counter())
             t0 = time.perf_counter()
             out.started_at = time.time()
             deadline = t0 + bounds.max_duration_s
             if concurrency is None:
-                await _open_loop(client, t0, deadline)
+                await _open_loop(clients, slots, t0, deadline)
             else:
-                await _closed_loop(client, t0, deadline, concurrency)
+                await _closed_loop(clients, slots, t0, deadline, concurrency)
 
-    async def send(client: Any, i: int, t0: float, sem: asyncio.Semaphore) -> None:
+    async def send(clients: list[Any], slots: asyncio.LifoQueue[int], slot: int, i: int,
+                   t0: float) -> None:
         p = planned[i]
         rec = RequestRecord(index=i, scheduled_at_s=p.arrival_s, prompt_words=p.prompt_words,
                             max_tokens=p.max_tokens)
         try:
-            await _one(client, target, p, rec, t0)
+            await _one(clients[slot // POOL_SIZE], target, p, rec, t0)
         except asyncio.CancelledError:
             rec.error = rec.error or "unfinished when the run stopped"
             keep(rec)
             raise
         finally:
-            sem.release()
+            slots.put_nowait(slot)
         keep(rec)
 
-    async def _open_loop(client: Any, t0: float, deadline: float) -> None:
-        sem = asyncio.Semaphore(limit)
+    async def _open_loop(clients: list[Any], slots: asyncio.LifoQueue[int], t0: float,
+                         deadline: float) -> None:
         tasks = []
         for i, p in enumerate(planned):
             due = t0 + p.arrival_s
@@ -206,21 +224,20 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await sem.acquire()  # over the in-flight cap: the send is late, and says so
-            tasks.append(asyncio.create_task(send(client, i, t0, sem)))
+            slot = await slots.get()  # over the in-flight cap: the send is late, and says so
+            tasks.append(asyncio.create_task(send(clients, slots, slot, i, t0)))
         await _drain(tasks, target.timeout_s + 1.0)
 
-    async def _closed_loop(client: Any, t0: float, deadline: float, c: int) -> None:
+    async def _closed_loop(clients: list[Any], slots: asyncio.LifoQueue[int], t0: float,
+                           deadline: float, c: int) -> None:
         nxt = iter(range(len(planned)))
-        sem = asyncio.Semaphore(c)
 
         async def worker() -> None:
             for i in nxt:
                 if time.perf_counter() > deadline:
                     out.stopped = "time-limit"
                     return
-                await sem.acquire()
-                await send(client, i, t0, sem)
+                await send(clients, slots, await slots.get(), i, t0)
 
         workers = [asyncio.create_task(worker()) for _ in range(c)]
         await _drain(workers, bounds.max_duration_s + target.timeout_s + 1.0)

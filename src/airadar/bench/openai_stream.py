@@ -155,6 +155,7 @@ async def stream_request(client: Any, *, url: str, kind: str, body: dict[str, An
     chunks = 0
     last: float | None = None
     done = False
+    end = sent
     try:
         async with client.stream("POST", url, json=body, headers=headers,
                                  extensions={"trace": trace}) as resp:
@@ -170,8 +171,12 @@ async def stream_request(client: Any, *, url: str, kind: str, body: dict[str, An
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
-                    done = True
-                    break
+                    # the answer ends here; the stream is still read to its end, so that the
+                    # connection goes back to the pool instead of being closed half-read
+                    done, end = True, time.perf_counter()
+                    continue
+                if done:
+                    continue
                 now = time.perf_counter()
                 try:
                     ev = json.loads(data)
@@ -200,7 +205,8 @@ async def stream_request(client: Any, *, url: str, kind: str, body: dict[str, An
                         last = now
                     if ch.get("finish_reason"):
                         rec.finish_reason = str(ch["finish_reason"])
-        end = time.perf_counter()
+        if not done:
+            end = time.perf_counter()
     except httpx.TimeoutException as exc:
         rec.error = f"timeout ({type(exc).__name__}) after {chunks} chunks"
         return rec
