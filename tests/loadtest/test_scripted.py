@@ -249,3 +249,63 @@ def test_api_key_is_sent_but_never_stored_or_printed(scripted, tmp_path: Path,
     assert "sk-very-secret" not in json.dumps(res) + err
     assert b"sk-very-secret" not in (tmp_path / "lt.sqlite").read_bytes()
     assert res["points"][0]["completed"] == 2
+
+
+def _stored_requests(db: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db) as c:
+            return int(c.execute("select count(*) from samples where kind='request'").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_ctrl_c_keeps_every_finished_request(scripted, tmp_path: Path) -> None:
+    """SIGINT mid-run: exit 130, the JSON reports what finished, the store has it all."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    s = scripted("--ttft-ms", "20", "--itl-ms", "20")
+    db = tmp_path / "lt.sqlite"
+    env = {**os.environ, "AIRADAR_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "airadar", "loadtest", "--url", s.url,
+                             "--model", "m", "-c", "2", "-n", "200", "-o", "5", "--store",
+                             str(db), "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    end = time.monotonic() + 60
+    while _stored_requests(db) < 4 and time.monotonic() < end and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    res = json.loads(out)
+    assert res["status"] == "interrupted" and res["completed"] >= 4
+    from airadar.bench.store import Store
+
+    samples = Store(f"sqlite:///{db}").get_samples(res["run_id"])
+    assert sum(1 for x in samples if x["extra"]["ok"]) == res["completed"]
+    assert len(samples) == res["requests"]  # the cut-off requests are kept, as failed
+
+
+def test_gamma_bursts_are_stored_with_their_shape(scripted, tmp_path: Path) -> None:
+    """Gamma arrivals (coefficient of variation 3): the run's load shape is in the store, with
+    the endpoint and the client host; no API key is recorded."""
+    s = scripted("--ttft-ms", "2", "--itl-ms", "1")
+    rc, res, err = _lt(s.url, tmp_path, "--rate", "40", "--arrivals", "gamma", "--burstiness",
+                       "3", "-n", "20", "-o", "2", "--description", "gamma test")
+    assert rc == 0, err
+    from airadar.bench.store import Store
+
+    run = next(r for r in Store(f"sqlite:///{tmp_path / 'lt.sqlite'}").list_runs()
+               if r["id"] == res["run_id"])
+    st = run["settings"]
+    assert st["load"] == {"shape": "gamma", "rate": 40.0, "burstiness": 3.0}
+    assert st["url"] == f"{s.url}/v1/completions" and st["client_host"]
+    assert st["description"] == "gamma test" and st["api_key"] == "none"
+    assert run["backend"] == "openai-http" and run["scenario"] == "loadtest"
