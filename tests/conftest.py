@@ -80,3 +80,15 @@ def scripted() -> Iterator[Callable[..., Server]]:
     yield start
     for s in started:
         s.stop()
+
+
+@pytest.fixture()
+def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server (the binaries pgserver ships on PyPI), on a Unix socket."""
+    pgserver = pytest.importorskip("pgserver")
+    pytest.importorskip("psycopg")
+    srv = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="stop")
+    try:
+        yield srv.get_uri()
+    finally:
+        srv.cleanup()

@@ -309,3 +309,17 @@ def test_gamma_bursts_are_stored_with_their_shape(scripted, tmp_path: Path) -> N
     assert st["url"] == f"{s.url}/v1/completions" and st["client_host"]
     assert st["description"] == "gamma test" and st["api_key"] == "none"
     assert run["backend"] == "openai-http" and run["scenario"] == "loadtest"
+
+
+def test_postgresql_store(scripted, tmp_path: Path, postgres_url: str) -> None:
+    """--store postgresql://...: every request lands in PostgreSQL, read back by the store."""
+    s = scripted("--ttft-ms", "2", "--itl-ms", "1")
+    r = run_cli("loadtest", "--url", s.url, "--model", "m", "-c", "2", "-n", "6", "-o", "3",
+                "--store", postgres_url, "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["store"].startswith("postgresql+psycopg://")
+    from airadar.bench.store import Store
+
+    samples = Store(postgres_url).get_samples(res["run_id"])
+    assert len(samples) == 6 and all(x["extra"]["ok"] for x in samples)

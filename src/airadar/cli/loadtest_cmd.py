@@ -206,7 +206,7 @@ def loadtest(
         signal.signal(signal.SIGTERM, prev_term)
     if not points:
         raise typer.Exit(130)
-    result = _result(points, sweep, common, st.url)
+    result = _result(points, sweep, common, st.public_url)
     if html is not None:
         from airadar.report.loadtest_html import render
 
