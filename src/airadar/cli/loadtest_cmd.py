@@ -54,6 +54,9 @@ def loadtest(
     e2e_slo_ms: float = typer.Option(None, "--e2e-slo-ms", help="SLO for goodput: end-to-end"),
     refine: int = typer.Option(2, "--refine", help="rate sweep with limits: bisection steps "
                                "between the last rate that met them and the first that broke"),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="count tokens on the client where "
+                                  "the server sends no usage: a .gguf, a packaged model name "
+                                  "(smollm2-135m) or a tokenizer.json"),
     ignore_eos: bool = typer.Option(True, "--ignore-eos/--no-ignore-eos",
                                     help="ask the server to ignore EOS (dropped if it refuses)"),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env",
@@ -108,6 +111,12 @@ def loadtest(
 
         desc = parse_deployment(deployment, default_model=model)
     prompt_list = _read_prompts(prompts) if prompts else None
+    counter = None
+    if tokenizer:
+        from airadar.bench.token_count import load_counter
+        from airadar.catalog.loader import user_dir
+
+        counter = load_counter(tokenizer, user_dir() / "models")
     headers = {}
     key = os.environ.get(api_key_env, "")
     if key:
@@ -126,6 +135,7 @@ def loadtest(
               "client_host": socket.gethostname(), "requests": requests,
               "input_tokens": input_tokens, "output_tokens": output_tokens, "seed": seed,
               "prompts_file": str(prompts) if prompts else None, "warmup": warmup,
+              "tokenizer": tokenizer,
               "max_duration_s": max_duration, **slo}
 
     def plan(load_rate: float | None, k: int) -> list[lt.Planned]:
@@ -134,14 +144,15 @@ def loadtest(
             return lt.plan_requests(input_words=tr.input_tokens.tolist(),
                                     output_tokens=tr.output_tokens.tolist(),
                                     arrivals_s=tr.arrival_s.tolist(), prompts=prompt_list,
-                                    seed=seed)
+                                    seed=seed, count_tokens=counter)
         rng = np.random.default_rng(seed + k)
         ins = lengths(input_tokens, requests, rng, name="--input-tokens")
         outs = lengths(output_tokens, requests, rng, name="--output-tokens")
         arr = (arrivals(kind=arrivals_kind, rate_rps=load_rate, n=requests, rng=rng,
                         burstiness=burstiness).tolist() if load_rate is not None else None)
         return lt.plan_requests(input_words=ins.tolist(), output_tokens=outs.tolist(),
-                                arrivals_s=arr, prompts=prompt_list, seed=seed + k)
+                                arrivals_s=arr, prompts=prompt_list, seed=seed + k,
+                                count_tokens=counter)
 
     points: list[dict[str, Any]] = []
     group: list[int] = []
@@ -173,7 +184,7 @@ def loadtest(
                             description=f"{_label(load)}  failed {failed}")
 
             lt.run(target, planned, concurrency=load.get("concurrency"), bounds=bounds, out=run,
-                   on_record=keep, progress=tick)
+                   on_record=keep, progress=tick, count_tokens=counter)
         st.finish_run(rid, run.stopped)
         s = lt.summarise_run(run.records, **slo)
         s.update({"run_id": rid, "load": load, "status": run.stopped})
