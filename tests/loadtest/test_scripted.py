@@ -235,6 +235,8 @@ def test_html_page_is_self_contained_and_escaped(scripted, tmp_path: Path) -> No
     for fid in ("distributions", "curve", "timeline"):
         assert f'id="fig-{fid}"' in text
     assert "<script src=" not in text and "plotly" in text.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script>alert(1)</script>" not in text
 
 
 def test_api_key_is_sent_but_never_stored_or_printed(scripted, tmp_path: Path,

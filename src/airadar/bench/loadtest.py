@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import time
 from collections import Counter
@@ -128,7 +129,7 @@ def probe(target: Target, *, prompt_words: int = 8, max_tokens: int = 4) -> dict
         out = []
         async with _client(target, 2) as client:
             for ie, iu in variants:
-                t = Target(**{**target.__dict__, "ignore_eos": ie, "include_usage": iu})
+                t = dataclasses.replace(target, ignore_eos=ie, include_usage=iu)
                 p = Planned(prompt=synthetic_prompt(prompt_words, 0), prompt_words=prompt_words,
                             max_tokens=max_tokens)
                 rec = await _one(client, t, p, RequestRecord(index=-1, warmup=True),

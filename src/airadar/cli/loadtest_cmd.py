@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -126,8 +127,8 @@ def loadtest(
     target = lt.Target(url=target_url, kind=endpoint, model=model, headers=headers,
                        ignore_eos=ignore_eos, timeout_s=timeout)
     caps = lt.probe(target)  # a dead endpoint or an error status stops here, in one line
-    target = lt.Target(**{**target.__dict__, "ignore_eos": caps["ignore_eos"],
-                          "include_usage": caps["include_usage"]})
+    target = dataclasses.replace(target, ignore_eos=caps["ignore_eos"],
+                                 include_usage=caps["include_usage"])
     st = _store(store)
     env = environment(None)
     common = {**target.describe(), "url": _public_url(target_url), "probe": caps,
@@ -230,7 +231,7 @@ def loadtest(
         _print(result)
     if interrupted:
         raise typer.Exit(130)
-    if result["failed"]:
+    if any(s["failed"] for s in result["points"]):
         raise typer.Exit(1)
 
 
