@@ -35,14 +35,27 @@ def test_timing_matches_the_scripted_delays(scripted, tmp_path: Path) -> None:
     chunks (it aims at TTFT 80 ms, 15 ms per token, and logs when each chunk left). A busy
     machine wakes the client late now and then, so the best of three runs is held to the bar:
     a bias of the harness fails all three."""
+    import os
+    import subprocess
+    import sys
+
     log = tmp_path / "server.jsonl"
     s = scripted("--ttft-ms", "80", "--itl-ms", "15", "--log", str(log))
+    # both ends ahead of other jobs in the scheduler (root may raise priority; others run as
+    # they are): on a busy 2-core machine each wake-up otherwise waits its turn for a core
+    boost = os.geteuid() == 0
+    if boost:
+        os.setpriority(os.PRIO_PROCESS, s.proc.pid, -10)
     attempts = []
     for _ in range(3):
         log.write_text("")
-        rc, res, err = _lt(s.url, tmp_path, "--concurrency", "1", "-n", "20", "-o", "12", "-i",
-                           "16", "--warmup", "2")
-        assert rc == 0, err
+        r = subprocess.run(
+            [*(["nice", "-n", "-10"] if boost else []), sys.executable, "-m", "airadar",
+             "loadtest", "--url", s.url, "--model", "scripted", "--store",
+             str(tmp_path / "lt.sqlite"), "--json", "--concurrency", "1", "-n", "20", "-o", "12",
+             "-i", "16", "--warmup", "2"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        res = json.loads(r.stdout)
         assert res["completed"] == 20 and res["failed"] == 0
         assert res["output_tokens_source"] == ["usage"] and res["output_length_reached_share"] == 1
         sent = [json.loads(x) for x in log.read_text().splitlines()][-20:]  # after the warm-up
