@@ -19,13 +19,16 @@ CALIBRATION = ROOT / "data" / "calibration.csv"
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRADAR_HOME", str(tmp_path / "home"))
     from airadar.catalog.loader import clear_caches
-    from airadar.catalog.sites import load_sites
+    from airadar.catalog.prices import clear_price_caches
+    from airadar.catalog.sites import load_prices, load_sites
     from airadar.perf.profiles import load_profiles
     from airadar.policy.sovereignty import load_rules
 
     clear_caches()
     load_profiles.cache_clear()
     load_sites.cache_clear()
+    load_prices.cache_clear()
+    clear_price_caches()
     load_rules.cache_clear()
 
 

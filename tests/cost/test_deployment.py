@@ -50,23 +50,42 @@ def test_partial_instances_are_billed_whole() -> None:
 
 
 def test_missing_tariff_is_a_named_user_parameter() -> None:
-    """A site without a sourced tariff asks for financial.electricity_usd_per_kwh."""
+    """A site without a sourced tariff (devices spread over US states) asks for
+    financial.electricity_usd_per_kwh; the scenario's value then fills it."""
+    hw = resolve.hardware("jetson-orin-nano-8gb")
     with pytest.raises(CostUnavailable, match="electricity_usd_per_kwh"):
-        deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-de"),
-                        fin=Financials(), throughput_tok_s=None, bottleneck="memory")
-    c = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-de"),
+        deployment_cost(hw=hw, devices=1, site=site("edge-field-us"), fin=Financials(),
+                        throughput_tok_s=None, bottleneck="memory")
+    c = deployment_cost(hw=hw, devices=1, site=site("edge-field-us"),
                         fin=Financials(electricity_usd_per_kwh=0.2), throughput_tok_s=None,
                         bottleneck="memory")
     assert c.provenance["electricity"].startswith("scenario")
 
 
+def test_owned_site_uses_its_countrys_eurostat_tariff() -> None:
+    """onprem-de has no tariff of its own: Eurostat nrg_pc_205 band IC 2025-S2 for Germany,
+    EUR 226.4/MWh excl. VAT (prices/colo_and_power.csv), beats the scenario's fallback."""
+    c = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-de"),
+                        fin=Financials(electricity_usd_per_kwh=0.2, eur_usd=1.0),
+                        throughput_tok_s=None, bottleneck="memory")
+    assert "nrg_pc_205" in c.provenance["electricity"]
+    assert c.breakdown.components["energy"] == pytest.approx(
+        c.it_power_w / 1000 * 1.56 * 0.2264)
+
+
 def test_eur_tariff_is_converted() -> None:
-    """Finland's EUR 0.0939/kWh is converted with the ECB 2024 rate 1.0824."""
+    """Finland's Eurostat band IC tariff, EUR 74.8/MWh (2025-S2), converts at the ECB 2024
+    reference rate shipped in prices.yaml (1.0824 USD per EUR), or at the scenario's rate."""
     fin = Financials(utilization=1.0, amortization_years=4)
     a = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-fi"), fin=fin,
                         throughput_tok_s=None, bottleneck="compute")
-    by_hand = a.it_power_w / 1000 * 1.56 * 0.0939 * 1.0824
+    by_hand = a.it_power_w / 1000 * 1.56 * 0.0748 * 1.0824
     assert a.breakdown.components["energy"] == pytest.approx(by_hand)
+    assert "1.0824" in a.provenance["electricity"]
+    b = deployment_cost(hw=resolve.hardware("h100"), devices=8, site=site("onprem-fi"),
+                        fin=fin.model_copy(update={"eur_usd": 1.5}), throughput_tok_s=None,
+                        bottleneck="compute")
+    assert b.breakdown.components["energy"] == pytest.approx(by_hand / 1.0824 * 1.5)
 
 
 def test_cost_cli_bad_input() -> None:

@@ -69,10 +69,16 @@ def test_mixed_fleet_never_worse_than_best_single(small_plan) -> None:  # type: 
     assert mix["mix"]["usd_per_hour"] <= mix["best_single"]["usd_per_hour"] + 1e-6
 
 
-def test_tightening_an_slo_never_lowers_the_best_cost(small_plan) -> None:  # type: ignore[no-untyped-def]
-    """A stricter TPOT limit can only keep or raise the cheapest feasible cost."""
-    tight = plan(_sc(**{"workload.slo": {"ttft_p99_ms": 2000, "tpot_p99_ms": 30}}), detail=False)
-    assert tight.ranked[0].usd_per_hour >= small_plan.ranked[0].usd_per_hour - 1e-9
+def test_tightening_an_slo_never_lowers_the_best_cost() -> None:
+    """A stricter TPOT limit can only keep or raise the cheapest feasible rental cost. (Cloud
+    sites only: owned energy follows the operating point the SLO picks, and a memory-bound
+    step is charged less power than a compute-bound one (cost/energy.py), so the same owned
+    deployment can cost a little less under a tighter limit.)"""
+    cloud = ["aws-us-east-1", "modal-us", "runpod-secure-us", "nebius-fi", "hyperstack-no"]
+    loose = plan(_sc(**{"candidates.sites": cloud}), detail=False)
+    tight = plan(_sc(**{"candidates.sites": cloud,
+                        "workload.slo": {"ttft_p99_ms": 2000, "tpot_p99_ms": 30}}), detail=False)
+    assert tight.ranked[0].usd_per_hour >= loose.ranked[0].usd_per_hour - 1e-9
 
 
 def test_removing_a_site_never_makes_the_best_plan_cheaper(small_plan) -> None:  # type: ignore[no-untyped-def]

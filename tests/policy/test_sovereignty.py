@@ -92,3 +92,20 @@ def test_user_rule_file_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(CatalogError, match="unknown rule function"):
         load_rules()
     load_rules.cache_clear()
+
+
+@pytest.mark.parametrize(("us_parent", "eu_parent"), [
+    ("aws-eu-west-3", "scaleway-par"),  # both in Paris, both with a price row
+    ("azure-germanywestcentral", "stackit-de"),  # both in Germany
+    ("gcp-europe-west9", "ovhcloud-gra"),  # both in France
+])
+def test_us_parent_eu_region_and_eu_parent_region_differ_for_personal_data(
+        us_parent: str, eu_parent: str) -> None:
+    """Personal data of EU users under the shipped rules only: a US-parented operator's EU region
+    is allowed with conditions (US CLOUD Act, 18 U.S.C. 2713, rules.yaml 'cloud-act'), an
+    EU-parented operator's region in the same country is allowed outright."""
+    pol = DataPolicy(data_class="personal", users_in="EU", allowed_countries=("EEA",))
+    us, eu = evaluate(site(us_parent), pol), evaluate(site(eu_parent), pol)
+    assert site(us_parent).country == site(eu_parent).country
+    assert (us.decision, eu.decision) == ("conditions", "allow")
+    assert any(v.rule == "cloud-act" and v.decision == "conditions" for v in us.verdicts)

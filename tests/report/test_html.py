@@ -71,3 +71,19 @@ def test_report_renders_in_headless_chromium(report_html: str, tmp_path: Path) -
         browser.close()
     assert not errors, errors
     assert not dialogs
+
+
+def test_report_flags_old_prices_and_names_their_date() -> None:
+    """With a 30-day limit on 2026-12-02, RunPod's prices of 2026-11-09 are current and the
+    rest (2026-09-26 and older) are old: each ranked row says which, beside the date."""
+    data = yaml.safe_load(yaml.safe_dump(SMALL))
+    data["financial"] = {"max_price_age_days": 30, "price_date": "2026-12-02"}
+    res = plan(Scenario.model_validate(data), detail=False)
+    ranked = render(res).split("<h2>Ranked candidates</h2>")[1].split("<h2>")[0]
+    rows = ranked.split("<tr>")[2:]
+    assert len(rows) == min(25, len(res.ranked))
+    for c, row in zip(res.ranked, rows, strict=False):
+        assert c.price_age is not None and c.price_age.oldest in row
+        assert ("OLD</span>" in row) == c.price_age.old == (c.price_age.age_days is None
+                                                            or c.price_age.age_days > 30)
+    assert {c.price_age.old for c in res.ranked if c.price_age} == {True, False}

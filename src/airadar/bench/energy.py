@@ -72,7 +72,7 @@ def per_core_watts(cpu: str) -> tuple[float, str] | None:
                                        f"({h.sources['power'].source})")
     per = sorted(h.tdp_w / h.cores for h in rows if h.tdp_w and h.cores)
     med = statistics.median(per)
-    return med, (f"median TDP per core of the catalog's {len(per)} server CPUs "
+    return med, (f"median TDP per core of the catalog's {len(per)} CPUs "
                  f"({', '.join(h.id for h in rows)}): {med:.2f} W; the host CPU ({cpu}) is "
                  "not in the catalog")
 

@@ -28,6 +28,7 @@ def _register() -> None:
         loadtest_cmd,
         perf_cmd,
         plan_cmd,
+        prices_cmd,
         sim_cmd,
     )
 

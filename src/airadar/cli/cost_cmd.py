@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from airadar.cli.app import app, catalog_app, policy_app
@@ -19,13 +20,15 @@ def cost(
     site: str = typer.Option(..., "--site", "-s"),
     utilization: float = typer.Option(0.6, help="fraction of hours busy, in (0, 1]"),
     years: float = typer.Option(None, help="amortization years (default from prices.yaml)"),
-    term: str = typer.Option("on-demand", help="on-demand, 1y, 3y, spot (cloud sites)"),
+    term: str = typer.Option("on-demand", help="on-demand, monthly, 1y, 3y, spot (cloud sites)"),
     model: str = typer.Option(None, "--model", "-m", help="model to estimate tokens/s for $/1M tokens"),
     precision: str = typer.Option("fp8", help="precision for the token estimate"),
     input_tokens: float = typer.Option(1024, "--input-tokens", "-i"),
     output_tokens: float = typer.Option(256, "--output-tokens", "-o"),
     electricity: float = typer.Option(None, "--electricity-usd-per-kwh"),
     purchase: float = typer.Option(None, "--purchase-usd-per-device"),
+    eur_usd: float = typer.Option(None, "--eur-usd", help="USD per EUR (default: the shipped ECB rate)"),
+    max_age: float = typer.Option(None, "--max-price-age-days", help="flag prices older than this"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Cost, energy and carbon of N devices at a site; break-even against cloud offers."""
@@ -45,10 +48,18 @@ def cost(
     st = get_site(site)
     fin = build(Financials, {"utilization": utilization, "amortization_years": years,
                              "term": term, "electricity_usd_per_kwh": electricity,
-                             "purchase_usd_per_device": purchase}, where="financial")
-    if not st.owned and st.offer_for(hw.id) is None:
-        offered = ", ".join(o.hardware for o in st.offers or ()) or "no priced hardware"
-        raise SpecError("--hardware", hw.id, f"hardware {st.id} offers ({offered})")
+                             "purchase_usd_per_device": purchase, "eur_usd": eur_usd,
+                             "max_price_age_days": max_age}, where="financial")
+    from datetime import date
+
+    from airadar.catalog.prices import cloud_price_table
+    from airadar.cost.pricing import cloud_quote
+
+    today = date.today()
+    if not st.owned and cloud_quote(st, hw.id, term, fin, today) is None:
+        offered = ", ".join(sorted({h for (s_, h, t_) in cloud_price_table(today)[0]
+                                    if s_ == st.id and t_ == term})) or "no priced hardware"
+        raise SpecError("--hardware", hw.id, f"hardware {st.id} offers on {term} ({offered})")
     tput, bottleneck, rps = None, "compute", None
     if model:
         from airadar.perf.estimate import estimate
@@ -63,9 +74,7 @@ def cost(
     breakeven: list[dict[str, Any]] = []
     if st.owned:
         for other in load_sites():
-            off = other.offer_for(hw.id)
-            p = off.price("on-demand") if off else None
-            if not p:
+            if other.owned or cloud_quote(other, hw.id, "on-demand", fin, today) is None:
                 continue
             try:
                 oc = deployment_cost(hw=hw, devices=count, site=other, fin=fin,
@@ -90,6 +99,9 @@ def cost(
         t.add_row(f"  {k}", fmt(v, "$/h"))
     t.add_row("total", fmt(c.usd_per_hour, "$/h"))
     t.add_row("per month", fmt(c.usd_per_month, "$"))
+    if c.usd_per_hour_low is not None and c.usd_per_hour_low != c.usd_per_hour_high:
+        t.add_row("per month, price range", f"{fmt(c.usd_per_hour_low * 730, '$')} - "
+                  f"{fmt((c.usd_per_hour_high or 0) * 730, '$')}")
     t.add_row(f"TCO over {c.years:g} years", fmt(c.tco_usd, "$"))
     if c.usd_per_million_tokens is not None:
         t.add_row("$ per 1M output tokens", fmt(c.usd_per_million_tokens, "$"))
@@ -98,6 +110,12 @@ def cost(
     t.add_row("embodied carbon", "-" if c.embodied_kgco2e_per_month is None else
               fmt(c.embodied_kgco2e_per_month / 1000, "tCO2e/month"))
     console.print(t)
+    if c.price_age is not None:
+        a = c.price_age
+        console.print(escape(f"prices as of {a.oldest} (the oldest price)"
+                             + (f", {a.age_days} days old" if a.age_days is not None else "")
+                             + (" OLD" if a.old else "")
+                             + (f"; {', '.join(a.labels)}" if a.labels else "")))
     for b in breakeven:
         u = b["break_even_utilization"]
         console.print(f"break-even vs {b['cloud_site']} ({fmt(b['cloud_usd_per_hour'], '$/h')}): "
@@ -151,9 +169,13 @@ def policy_check(
 @catalog_app.command("sites")
 def sites_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the site catalog."""
+    from datetime import date
+
+    from airadar.catalog.prices import cloud_price_table
     from airadar.catalog.sites import load_sites
 
     rows = load_sites()
+    table, _ = cloud_price_table(date.today())
     if as_json:
         print_json([s.model_dump(mode="json") for s in rows])
         return
@@ -162,7 +184,8 @@ def sites_list(as_json: bool = typer.Option(False, "--json")) -> None:
               "priced hardware"):
         t.add_column(c)
     for s in rows:
-        priced = "owned: any" if s.owned else ", ".join(o.hardware for o in s.offers or ()) or "-"
+        priced = "owned: any" if s.owned else \
+            ", ".join(sorted({h for (s_, h, _t) in table if s_ == s.id})) or "-"
         t.add_row(s.id, s.kind, s.country, f"{s.operator} ({s.parent_country})", s.connectivity,
                   f"{s.pue.value:g}", f"{s.grid_gco2_per_kwh.value:g}", priced)
     console.print(t)

@@ -41,12 +41,19 @@ def estimate(
     if mode not in ("offline", "server", "single-stream"):
         raise SpecError("--mode", mode, "offline, server or single-stream")
     spec = spec_from_config_file(model) if model.endswith(".json") else resolve.model(model)
-    est = run(model=spec, hw=resolve.hardware(hardware), count=count,
-              precision=Precision.parse(precision), sparsity=Sparsity.parse(sparsity),
+    hw = resolve.hardware(hardware)
+    prec, sp = Precision.parse(precision), Sparsity.parse(sparsity)
+    ttft = ttft_p99_ms / 1e3 if ttft_p99_ms is not None else None
+    tpot = tpot_p99_ms / 1e3 if tpot_p99_ms is not None else None
+    est = run(model=spec, hw=hw, count=count, precision=prec, sparsity=sp,
               input_tokens=input_tokens, output_tokens=output_tokens, mode=mode,  # type: ignore[arg-type]
-              ttft_p99_s=ttft_p99_ms / 1e3 if ttft_p99_ms is not None else None,
-              tpot_p99_s=tpot_p99_ms / 1e3 if tpot_p99_ms is not None else None,
-              batch=batch, stack=stack)
+              ttft_p99_s=ttft, tpot_p99_s=tpot, batch=batch, stack=stack)
+    if mode == "server":
+        from airadar.perf.profiles import select_profile
+        from airadar.sim.operating import simulated_server
+        est = simulated_server(est, model=spec, hw=hw, precision=prec, sparsity=sp,
+                               profile=select_profile(hw, prec, stack), ttft_p99_s=ttft,
+                               tpot_p99_s=tpot, batch=batch)
     if as_json:
         print_json(est.to_json())
         return
@@ -71,6 +78,9 @@ def estimate(
               f"of {fmt(est.memory_capacity_bytes / 1e9, 'GB')}")
     t.add_row("bottleneck", est.bottleneck, "")
     t.add_row("provenance", est.provenance["kind"], est.provenance["profile"])
+    t.add_row("figures", "simulated" if "figures" in est.provenance else "steady state",
+              "server capacity and percentiles from airadar.sim" if "figures" in est.provenance
+              else "closed form of the engine's steady state")
     console.print(t)
 
 
@@ -132,83 +142,148 @@ def calibrate(
     from_store: str = typer.Option(None, "--from-store",
                                    help="result store (path or URL) of this machine's bench and "
                                         "loadtest runs"),
-    folds: int = typer.Option(4, help="cross-validation folds, grouped by hardware"),
+    folds: int = typer.Option(4, help="cross-validation folds, grouped by hardware (0 = skip)"),
+    forward: str = typer.Option("mlperf-v5.1", "--forward",
+                                help="publication round to predict from every older row "
+                                     "(forward-in-time test; 'none' = skip)"),
     out: Path = typer.Option(None, "--out", help="profiles file to write "
                              "(default: $AIRADAR_HOME/profiles.yaml)"),
     report: Path = typer.Option(None, "--report", help="also write the JSON report here"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Fit efficiency profiles, cross-validated by hardware; print the error before/after."""
+    """Fit the profile tree; report per subset the error cross-validated by hardware, forward
+    in time, and in-sample, each with its worst model and worst hardware."""
     from rich.progress import Progress
 
     from airadar.catalog.loader import user_dir
-    from airadar.validation.fit import fit_profiles, folds_by_hardware, profiles_to_yaml, with_sigma
+    from airadar.validation.fit import (
+        fit_profiles,
+        folds_by_hardware,
+        forward_split,
+        profiles_to_yaml,
+        with_dataset_lengths,
+        with_sigma,
+    )
     from airadar.validation.rows import map_rows, read_rows
-    from airadar.validation.score import score, summary
+    from airadar.validation.score import Z80_SIGMA, score, subsets, summary
 
     if (from_csv is None) == (from_store is None):
         raise SpecError("--from-csv/--from-store", None, "exactly one of them")
     if from_store is not None:
         _calibrate_store(from_store, out, report, as_json)
         return
-    if folds < 2:
-        raise SpecError("--folds", folds, "an integer >= 2")
+    if folds == 1 or folds < 0:
+        raise SpecError("--folds", folds, "0 (skip) or an integer >= 2")
     rows = read_rows(from_csv)
     queries, skipped, _ = map_rows(rows)
     t0 = time.time()
     spec_scored, _ = score(queries, profiles={})
-    cv_scored = []
+    cv_scored: list = []
+    fw_scored: list = []
+    fw_lengths: dict[str, float] = {}
     residuals: dict[str, list[float]] = {}
-    split = folds_by_hardware(queries, folds)
+    split = folds_by_hardware(queries, folds) if folds else []
+    fw_train, fw_test = forward_split(queries, forward) if forward != "none" else ([], [])
+    if forward != "none" and not fw_test:
+        raise SpecError("--forward", forward, "a round present in the file (e.g. mlperf-v5.1)")
     with Progress(console=console, transient=True, disable=as_json) as prog:
-        task = prog.add_task("cross-validating", total=folds + 1)
+        task = prog.add_task("cross-validating", total=len(split) + (1 if fw_test else 0) + 1)
         for held in split:
             train = [q for q in queries if q.hw.id not in held]
             test = [q for q in queries if q.hw.id in held]
-            profs = fit_profiles(train)
-            sc, _ = score(test, profs)
+            profs, lengths = fit_profiles(train)
+            sc, _ = score(with_dataset_lengths(test, lengths), profs)
             cv_scored += sc
             for s in sc:
                 residuals.setdefault(s.profile, []).append(s.log_ratio)
             prog.advance(task)
+        fw_profs: dict = {}
+        if fw_test:
+            prog.update(task, description=f"forward: fit before {forward}, predict {forward}")
+            fw_profs, fw_lengths = fit_profiles(fw_train)
+            fw_scored, _ = score(with_dataset_lengths(fw_test, fw_lengths), fw_profs)
+            prog.advance(task)
         prog.update(task, description="fitting on all rows")
-        final = with_sigma(fit_profiles(queries), residuals)
+        fitted, lengths = fit_profiles(queries)
+        final = with_sigma(fitted, residuals) if residuals else fitted
         prog.advance(task)
-    # coverage of the cross-validated predictions with the final interval widths
-    cv_cov = [s for s in cv_scored]
-    cover = sum(
-        1 for s in cv_cov
-        if abs(s.log_ratio) <= 1.2816 * final.get(s.profile, final["*/*"]).sigma_log
-    ) / max(len(cv_cov), 1)
-    fit_scored, _ = score(queries, final)
-    res: dict[str, Any] = {"rows_total": len(rows), "rows_mapped": len(queries), "rows_skipped": skipped,
-           "folds": [sorted(f) for f in split], "seconds": round(time.time() - t0, 1),
-           "spec_only": summary(spec_scored), "fitted_in_sample": summary(fit_scored),
-           "cross_validated": summary(cv_scored), "cv_interval_coverage": cover}
+    # the same forward profiles, with each dataset's mean input length as fitted on all rows
+    # (a property of the benchmark, not of the systems): separates "unknown prompt lengths"
+    # from "efficiencies that do not carry forward"
+    fw_known, _ = score(with_dataset_lengths(fw_test, lengths), fw_profs) if fw_test else ([], {})
+    fit_scored, _ = score(with_dataset_lengths(queries, lengths), final)
+
+    def coverage(items: list) -> float | None:
+        if not items:
+            return None
+        inside = sum(1 for s in items if abs(s.log_ratio) <= Z80_SIGMA * final.get(
+            s.profile, final["*/*"]).sigma_log)
+        return inside / len(items)
+
+    llm_thr = [q for q in queries if q.model.is_llm and q.target == "tok_s"]
+    res: dict[str, Any] = {
+        "rows_total": len(rows), "rows_mapped": len(queries), "rows_skipped": skipped,
+        "folds": [sorted(f) for f in split], "forward_round": forward,
+        "forward_rows": {"train": len(fw_train), "test": len(fw_test)},
+        "dataset_input_tokens": lengths, "dataset_input_tokens_forward": fw_lengths,
+        "llm_throughput_rows_scored": len([s for s in fit_scored if s.query.model.is_llm
+                                           and s.query.target == "tok_s"]),
+        "llm_throughput_rows": len(llm_thr) + sum(v for k, v in skipped.items()
+                                                  if "diffusion" not in k and "twin" not in k
+                                                  and "duplicates" not in k),
+        "seconds": round(time.time() - t0, 1),
+        "subsets": {"cross_validated": subsets(cv_scored), "forward": subsets(fw_scored),
+                    "forward_known_lengths": subsets(fw_known),
+                    "in_sample": subsets(fit_scored), "spec_only": subsets(spec_scored)},
+        "interval_coverage": {"cross_validated": coverage(cv_scored), "forward": coverage(fw_scored),
+                              "forward_known_lengths": coverage(fw_known)},
+        "spec_only": summary(spec_scored), "fitted_in_sample": summary(fit_scored),
+        "cross_validated": summary(cv_scored), "forward": summary(fw_scored)}
     target = out or (user_dir() / "profiles.yaml")
     target.parent.mkdir(parents=True, exist_ok=True)
     import yaml
     target.write_text(yaml.safe_dump(profiles_to_yaml(final, {
         "fitted_from": str(from_csv), "rows": len(queries),
-        "cv_median_ape": res["cross_validated"]["overall"].get("median_ape")}), sort_keys=False))
+        "cv_median_ape": res["cross_validated"]["overall"].get("median_ape"),
+        "forward_median_ape": res["forward"]["overall"].get("median_ape"),
+        "dataset_input_tokens": lengths}), sort_keys=False))
     if report:
         report.write_text(json.dumps(res, indent=1, default=str))
     if as_json:
         print_json(res)
         return
-    t = Table(title=f"median APE ({len(queries)} rows; CV = {folds} folds by hardware)")
-    for c in ("scenario", "spec-only", "fitted (in-sample)", "cross-validated"):
+    console.print(_subset_table(res, folds, forward))
+    cov = res["interval_coverage"]
+    console.print("80% interval coverage: " + ", ".join(
+        f"{k.replace('_', ' ')} {v:.0%}" for k, v in cov.items() if v is not None)
+        + f"; fitted mean input tokens: {lengths}; profiles written to {target}")
+
+
+def _subset_table(res: dict[str, Any], folds: int, forward: str) -> Table:
+    t = Table(title=f"median APE by subset ({res['rows_mapped']} rows mapped of "
+                    f"{res['rows_total']}; CV = {folds} folds by hardware; forward = fit before "
+                    f"{forward}, predict {forward})")
+    for c in ("subset", "rows", "CV by hardware", "forward", "forward worst model",
+              "forward worst hardware", "forward, known lengths", "in-sample"):
         t.add_column(c)
-    keys = sorted(res["cross_validated"]["groups"]["scenario"])
-    for k in ["overall", *keys]:
-        def g(which: str, k: str = k) -> str:
-            block = res[which]["overall"] if k == "overall" else \
-                res[which]["groups"]["scenario"].get(k, {})
-            v = block.get("median_ape")
-            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
-        t.add_row(k, g("spec_only"), g("fitted_in_sample"), g("cross_validated"))
-    console.print(t)
-    console.print(f"interval coverage (CV): {cover:.0%}; profiles written to {target}")
+    subs = res["subsets"]
+    names = sorted(set(subs["in_sample"]) | set(subs["forward"]))
+
+    def pct(block: dict[str, Any] | None) -> str:
+        v = (block or {}).get("median_ape")
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+
+    def worst(block: dict[str, Any] | None, key: str) -> str:
+        w = (block or {}).get(key)
+        return f"{w['name']} {w['median_ape']:.0%} ({w['rows']})" if w else "-"
+
+    for n in names:
+        fw = subs["forward"].get(n)
+        t.add_row(n, str(subs["in_sample"].get(n, {}).get("rows", 0)),
+                  pct(subs["cross_validated"].get(n)), pct(fw),
+                  worst(fw, "worst_model"), worst(fw, "worst_hardware"),
+                  pct(subs["forward_known_lengths"].get(n)), pct(subs["in_sample"].get(n)))
+    return t
 
 
 @app.command()
@@ -223,11 +298,12 @@ def graph(
     """Estimate any ONNX model node by node (FLOPs and bytes by shape inference, roofline)."""
     from airadar.catalog import resolve
     from airadar.perf.graph import estimate_graph
-    from airadar.perf.profiles import lookup
+    from airadar.perf.profiles import select_profile
+    from airadar.specs.precision import Precision
 
     hw = resolve.hardware(hardware)
     sizes = positive_numbers(batch, "--batch", integer=True)
-    prof = lookup(hw.hw_class, stack, hw.id)
+    prof = select_profile(hw, Precision.parse(dtype), stack)
     results = [estimate_graph(model, hw=hw, profile=prof, batch=b, dtype=dtype) for b in sizes]
     if as_json:
         print_json({"model": str(model), "hardware": hw.id, "profile": prof.key,

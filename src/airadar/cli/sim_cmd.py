@@ -53,7 +53,7 @@ def simulate(
     import numpy as np
 
     from airadar.catalog import resolve
-    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.profiles import select_profile
     from airadar.perf.roofline import Deployment
     from airadar.sim.simulator import SimConfig, replica_model
     from airadar.sim.simulator import simulate as run
@@ -74,8 +74,7 @@ def simulate(
     hw = resolve.hardware(hardware)
     dep = Deployment(model=spec, hw=hw, precision=Precision.parse(precision), sparsity=Sparsity(),
                      tp=count, pp=1)
-    prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id,
-                  dep.precision.compute_dtype)
+    prof = select_profile(hw, dep.precision, stack)
     rng = np.random.default_rng(seed)
     if trace is not None:
         req = read_trace(trace)

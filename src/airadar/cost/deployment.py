@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from airadar.catalog.sites import default, device_price, eur_usd, server_price
+from airadar.catalog.sites import default
 from airadar.cost import energy as en
-from airadar.cost import tco
+from airadar.cost import pricing, tco
+from airadar.cost.pricing import CostUnavailable
 from airadar.errors import SpecError
 from airadar.specs.financial import Financials
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.site import Site, SourcedValue
 from airadar.units import HOURS_PER_MONTH, HOURS_PER_YEAR
-
-
-class CostUnavailable(SpecError):
-    """A figure the cost needs is not shipped for this site/hardware (a user parameter)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +38,10 @@ class DeploymentCost:
     provenance: dict[str, Any] = field(default_factory=dict)
     fixed_usd_per_hour: float = 0.0
     variable_usd_per_busy_hour: float = 0.0
+    #: the cost at the low and high ends of the price ranges (purchase, colocation)
+    usd_per_hour_low: float | None = None
+    usd_per_hour_high: float | None = None
+    price_age: pricing.PriceAge | None = None
 
     @property
     def usd_per_hour(self) -> float:
@@ -72,12 +74,12 @@ class DeploymentCost:
             "wh_per_request": self.wh_per_request,
             "operational_kgco2e_per_month": self.operational_kgco2e_per_month,
             "embodied_kgco2e_per_month": self.embodied_kgco2e_per_month,
+            "usd_per_month_interval": None if self.usd_per_hour_low is None else
+            [self.usd_per_hour_low * HOURS_PER_MONTH, (self.usd_per_hour_high or 0.0)
+             * HOURS_PER_MONTH],
+            **(self.price_age.to_json() if self.price_age else {}),
             "provenance": self.provenance,
         }
-
-
-def _usd(v: SourcedValue) -> float:
-    return v.value * (eur_usd() if v.currency == "EUR" else 1.0)
 
 
 def _src(v: SourcedValue) -> str:
@@ -103,6 +105,8 @@ class OwnedTerms:
     colo_usd_per_kw_month: float
     tariff_usd_per_kwh: float | None
     sources: dict[str, str]
+    quotes: tuple[pricing.Quote, ...] = ()
+    colo_low_high: tuple[float, float] = (0.0, 0.0)
 
 
 def owned_terms(site: Site, fin: Financials) -> OwnedTerms:
@@ -117,19 +121,18 @@ def owned_terms(site: Site, fin: Financials) -> OwnedTerms:
         d = default("network_share_fraction")
         net = 0.0 if site.kind in ("edge", "device") else float(d["value"])
         src["network"] = d["source"]
-    colo = _usd(site.colo_usd_per_kw_month) if site.colo_usd_per_kw_month else 0.0
-    if site.colo_usd_per_kw_month:
-        src["colocation"] = _src(site.colo_usd_per_kw_month)
-    tariff: float | None = None
-    if site.electricity_usd_per_kwh is not None:
-        tariff = _usd(site.electricity_usd_per_kwh)
-        src["electricity"] = _src(site.electricity_usd_per_kwh)
-    elif fin.electricity_usd_per_kwh is not None:
-        tariff = fin.electricity_usd_per_kwh
-        src["electricity"] = "scenario (site has no sourced tariff)"
+    colo_q = pricing.colo_quote(site, fin) if site.kind == "colo" else None
+    if colo_q is not None:
+        src["colocation"] = colo_q.source
+    tariff_q = pricing.tariff_quote(site, fin)
+    if tariff_q is not None:
+        src["electricity"] = tariff_q.source
     return OwnedTerms(years=years, maintenance_fraction_per_year=maint,
-                      network_share_fraction=net, colo_usd_per_kw_month=colo,
-                      tariff_usd_per_kwh=tariff, sources=src)
+                      network_share_fraction=net,
+                      colo_usd_per_kw_month=colo_q.usd if colo_q else 0.0,
+                      tariff_usd_per_kwh=tariff_q.usd if tariff_q else None, sources=src,
+                      quotes=tuple(q for q in (colo_q, tariff_q) if q is not None),
+                      colo_low_high=(colo_q.usd_low, colo_q.usd_high) if colo_q else (0.0, 0.0))
 
 
 def host_overhead_w(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
@@ -143,16 +146,9 @@ def host_overhead_w(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
 
 
 def purchase_per_device(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
-    if fin.purchase_usd_per_device is not None:
-        return fin.purchase_usd_per_device, "scenario (financial.purchase_usd_per_device)"
-    srv = server_price(hw.id)
-    if srv:
-        return srv["usd"] / srv["devices"], f"{srv['source']} ({srv['as_of']}) / {srv['devices']}"
-    dev = device_price(hw.id)
-    if dev:
-        return float(dev["usd"]), f"{dev['source']} ({dev['as_of']})"
-    raise CostUnavailable("financial.purchase_usd_per_device", None,
-                          f"a purchase price for {hw.id}: none with a public source is shipped")
+    """Purchase price of one device (the midpoint of a range) and its sources."""
+    q = pricing.purchase_quote(hw, fin)
+    return q.usd, q.source
 
 
 def power_w(hw: HardwareSpec, *, devices: int, load: float, bottleneck: str, fin: Financials
@@ -180,10 +176,14 @@ def power_w(hw: HardwareSpec, *, devices: int, load: float, bottleneck: str, fin
 
 def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financials,
                     throughput_tok_s: float | None, bottleneck: str,
-                    requests_per_s: float | None = None) -> DeploymentCost:
-    """Cost, energy and carbon of ``devices`` x ``hw`` at ``site`` (see module docstring)."""
+                    requests_per_s: float | None = None, today: date | None = None
+                    ) -> DeploymentCost:
+    """Cost, energy and carbon of ``devices`` x ``hw`` at ``site`` (see module docstring).
+    Prices come from ``cost.pricing``; ``today`` ages them (default ``financial.price_date``,
+    else the current date)."""
     if devices < 1:
         raise SpecError("count", devices, "an integer >= 1")
+    today = today or fin.price_date or date.today()
     load = fin.utilization
     it_w, pprov = power_w(hw, devices=devices, load=load, bottleneck=bottleneck, fin=fin)
     pue = fin.pue if fin.pue is not None else site.pue.value
@@ -194,9 +194,10 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
     billed = devices
     fixed = 0.0
     variable = 0.0
+    low = high = None
     if site.owned:
-        price, psrc = purchase_per_device(hw, fin)
-        prov["purchase"] = psrc
+        pq = pricing.purchase_quote(hw, fin)
+        prov["purchase"] = pq.source
         terms = owned_terms(site, fin)
         if terms.tariff_usd_per_kwh is None:
             raise CostUnavailable("financial.electricity_usd_per_kwh", None,
@@ -204,42 +205,43 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
                                   "shipped")
         prov.update(terms.sources)
         provisioned = devices * ((hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0])
-        bd = tco.owned_cost(
-            purchase_usd=price * devices, years=terms.years, it_power_avg_w=it_w or 0.0,
-            it_power_provisioned_w=provisioned, pue=pue,
-            tariff_usd_per_kwh=terms.tariff_usd_per_kwh, discount_rate=fin.discount_rate,
-            residual_fraction=fin.residual_fraction,
-            network_share_fraction=terms.network_share_fraction,
-            installation_usd=fin.installation_usd_per_device * devices,
-            maintenance_fraction_per_year=terms.maintenance_fraction_per_year,
-            software_usd_per_year=fin.software_usd_per_device_year * devices,
-            staff_usd_per_year=fin.staff_usd_per_year,
-            colo_usd_per_kw_month=terms.colo_usd_per_kw_month)
+
+        def owned_at(price: float, colo: float) -> tco.CostBreakdown:
+            return tco.owned_cost(
+                purchase_usd=price * devices, years=terms.years, it_power_avg_w=it_w or 0.0,
+                it_power_provisioned_w=provisioned, pue=pue,
+                tariff_usd_per_kwh=terms.tariff_usd_per_kwh or 0.0,
+                discount_rate=fin.discount_rate, residual_fraction=fin.residual_fraction,
+                network_share_fraction=terms.network_share_fraction,
+                installation_usd=fin.installation_usd_per_device * devices,
+                maintenance_fraction_per_year=terms.maintenance_fraction_per_year,
+                software_usd_per_year=fin.software_usd_per_device_year * devices,
+                staff_usd_per_year=fin.staff_usd_per_year, colo_usd_per_kw_month=colo)
+
+        bd = owned_at(pq.usd, terms.colo_usd_per_kw_month)
+        low = owned_at(pq.usd_low, terms.colo_low_high[0]).usd_per_hour
+        high = owned_at(pq.usd_high, terms.colo_low_high[1]).usd_per_hour
         energy_h = bd.components.get("energy", 0.0)
         fixed = bd.usd_per_hour - energy_h
         variable = energy_h / max(load, 1e-9)
+        age = pricing.price_age([pq, *terms.quotes], fin, today)
     else:
-        offer = site.offer_for(hw.id)
-        key = f"{site.id}/{hw.id}"
-        if key in fin.price_overrides:
-            price_h = fin.price_overrides[key]
-            prov["price"] = "scenario (financial.price_overrides)"
-            dpi = offer.devices_per_instance if offer else 1
-        elif offer is not None and offer.price(fin.term) is not None:
-            price_h = float(offer.price(fin.term))  # type: ignore[arg-type]
-            prov["price"] = f"{offer.source} ({offer.as_of}), {fin.term}"
-            dpi = offer.devices_per_instance
-        else:
-            raise CostUnavailable(f"financial.price_overrides[{key}]", None,
+        q = pricing.cloud_quote(site, hw.id, fin.term, fin, today, devices=devices)
+        if q is None:
+            listed = pricing.has_price_list(site, today)
+            raise CostUnavailable(f"financial.price_overrides[{site.id}/{hw.id}]", None,
                                   f"a {fin.term} price for {hw.id} at {site.id}: "
-                                  + ("not offered there" if offer is None and site.offers
+                                  + ("none is published in the shipped price rows" if listed
                                      else "no sourced price is shipped"))
+        prov["price"] = f"{q.source}, {fin.term}"
+        dpi = q.devices_per_instance
         billed = math.ceil(devices / dpi) * dpi
         egress_gb_h = (requests_per_s or 0.0) * 3600 * fin.egress_gb_per_request
-        bd = tco.cloud_cost(usd_per_device_hour=price_h, devices=billed,
+        bd = tco.cloud_cost(usd_per_device_hour=q.usd, devices=billed,
                             egress_usd_per_gb=site.egress_usd_per_gb,
                             egress_gb_per_hour=egress_gb_h)
         variable = bd.usd_per_hour
+        age = pricing.price_age([q], fin, today)
     per_m = None
     if throughput_tok_s:
         per_m = tco.usd_per_million_tokens(usd_per_hour=bd.usd_per_hour,
@@ -271,7 +273,8 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
                           facility_power_w=fac_w, energy_kwh_per_month=kwh_month, j_per_token=jpt,
                           wh_per_request=whr, operational_kgco2e_per_month=op_co2,
                           embodied_kgco2e_per_month=emb, provenance=prov,
-                          fixed_usd_per_hour=fixed, variable_usd_per_busy_hour=variable)
+                          fixed_usd_per_hour=fixed, variable_usd_per_busy_hour=variable,
+                          usd_per_hour_low=low, usd_per_hour_high=high, price_age=age)
 
 
 __all__ = ["CostUnavailable", "DeploymentCost", "HOURS_PER_YEAR", "deployment_cost"]

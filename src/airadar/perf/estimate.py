@@ -12,7 +12,7 @@ from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
-from airadar.perf.profiles import EfficiencyProfile, default_stack, lookup
+from airadar.perf.profiles import EfficiencyProfile, default_stack, select_profile
 from airadar.perf.roofline import Deployment
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
@@ -70,7 +70,8 @@ class Estimate:
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
             "bottleneck": self.bottleneck,
             "interval": {"low": self.interval[0], "high": self.interval[1],
-                         "coverage": "80% (from cross-validated residuals)"},
+                         "coverage": "80%", "width_from": self.provenance.get(
+                             "interval_from", "cross-validated residuals")},
             "step_breakdown_s": self.step_breakdown_s,
             "provenance": self.provenance,
         }
@@ -85,12 +86,17 @@ def _check_positive(name: str, v: float | None, *, allow_zero: bool = False) -> 
 
 def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -> dict[str, Any]:
     return {
-        "kind": "calibrated" if profile.provenance != "spec" else "spec",
+        "kind": profile.kind,
         "profile": profile.key, "profile_fitted_on": profile.fitted_on,
+        "profile_fitted_fields": list(profile.fitted),
+        "profile_inherited_fields": dict(profile.inherited),
         "hardware_sources": {k: f"{v.source} ({v.as_of})" for k, v in hw.sources.items()},
         "hardware_derived": dict(hw.derived),
         "model_source": f"{model.source.source} ({model.source.as_of})",
-        "method": "roofline per serving iteration x efficiency profile (airadar.perf)",
+        "method": "per-operator roofline per serving iteration x efficiency profile "
+                  "(airadar.perf.roofline)",
+        "interval_from": "cross-validated residuals of profile " + profile.key
+        if profile.kind != "spec" else "the spec-only default width (no fitted profile)",
     }
 
 
@@ -124,8 +130,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         raise SpecError("model", model.id, "an LLM, encoder, vision or speech model "
                         "(diffusion pipelines are not modelled)")
     stack = stack or default_stack(hw.hw_class, hw.vendor)
-    prof = profile or lookup(hw.hw_class, stack, hw.id, precision.compute_dtype,
-                             precision.weights)
+    prof = profile or select_profile(hw, precision, stack)
     if not model.is_llm:
         return _estimate_nonllm(model=model, hw=hw, count=count, precision=precision,
                                 sparsity=sparsity, mode=mode, batch=batch, profile=prof,

@@ -1,44 +1,64 @@
 """Efficiency profiles: the few physically meaningful factors that turn a spec-sheet roofline
-into a prediction, per (hardware class, software stack).
+into a prediction, per (hardware class, software stack, precision), and the one selector that
+every caller uses to pick them.
 
-A profile is fitted by :mod:`airadar.validation.fit` on measurements (published rows of
-``calibration.csv`` copied into the project, or ``airadar bench`` results) and shipped as
-``catalog/data/profiles.yaml``; user-fitted profiles in ``$AIRADAR_HOME/profiles.yaml``
-override the shipped ones. With no profile, the spec-only default applies: peak FLOP/s and
-peak bandwidth, no overhead."""
+Profiles form a tree, general to specific::
+
+    */*  ->  gpu/*  ->  gpu/tensorrt-llm  ->  gpu/tensorrt-llm@fp8  ->  gpu/tensorrt-llm/h200-sxm
+                                                                    ->  .../h200-sxm@fp8
+
+A profile stores only the fields its rows could inform (``fitted``); every other field is
+inherited from the nearest ancestor that fitted it, and from the spec-only defaults at the
+root. The fitter (:mod:`airadar.validation.fit`) shrinks each child toward its parent and
+never writes a group it could not fit, so a new device or stack falls back to its class.
+Shipped profiles live in ``catalog/data/profiles.yaml``; user-fitted ones in
+``$AIRADAR_HOME/profiles.yaml`` override them. With no profile at all, the spec-only default
+applies: peak FLOP/s and peak bandwidth, no overhead."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airadar.catalog.loader import DATA, read_yaml, user_dir
 
-#: names of the fitted factors, in the order the fitter uses
-FITTED = ("ce_prefill", "ce_decode", "me", "ovh_layer_s", "ce_other", "server_util",
-          "ttft_k", "ttft_tail", "tpot_tail")
+if TYPE_CHECKING:
+    from airadar.specs.hardware import HardwareSpec
+    from airadar.specs.precision import Precision
+
+#: fields a fit can set (everything else is a documented stack fact or bookkeeping)
+FITTED = ("ce_prefill", "ce_decode", "gemm_m_half", "ce_moe", "me", "ovh_layer_s", "ce_other",
+          "overlap_p", "server_util", "ttft_k", "ttft_tail", "tpot_tail")
 
 
 @dataclass(frozen=True, kw_only=True)
 class EfficiencyProfile:
-    """Efficiency factors for one (hardware class, stack).
+    """Efficiency factors for one (hardware class, stack, precision).
 
-    ce_prefill / ce_decode: achieved fraction of peak FLOP/s for large (prefill) and small
-    (decode) matrix products; me: achieved fraction of peak memory bandwidth; ovh_layer_s:
-    fixed time per layer per step (kernel launches, sampling); ce_other: fraction of peak for
-    non-LLM models; server_util: highest load (fraction of offline capacity) a server run
-    sustains within its SLOs; ttft_k: mean TTFT in units of one step plus one prefill;
-    ttft_tail / tpot_tail: p99 / mean; batch_cap: most sequences the stack schedules at once;
+    ce_prefill: achieved fraction of peak FLOP/s of large GEMMs (many tokens per step);
+    gemm_m_half: tokens per step at which a GEMM reaches half of it (perf.roofline); with
+    gemm_m_half = 0 (host profiles fitted by phase) GEMMs of decode steps run at ce_decode
+    and prompt tokens at ce_prefill; ce_moe: grouped-GEMM efficiency of
+    routed experts relative to a dense GEMM of the same M (routing and permutation included);
+    me: achieved fraction of peak memory bandwidth; ovh_layer_s: fixed time per layer per
+    step (kernel launches, sampling); overlap_p: exponent of the smooth maximum of compute
+    and memory time inside one operator; ce_other: fraction of peak for non-LLM models;
+    server_util: highest load (fraction of offline capacity) a server run sustains within
+    its SLOs; ttft_k: mean TTFT in units of one step plus one prefill; ttft_tail / tpot_tail:
+    measured p99 / measured mean; batch_cap: most sequences the stack schedules at once;
     mem_reserve: fraction of device memory the runtime keeps (activations, workspace)."""
 
     key: str = "spec"
     ce_prefill: float = 1.0
     ce_decode: float = 1.0
+    gemm_m_half: float = 0.0
+    ce_moe: float = 1.0
     me: float = 1.0
     ovh_layer_s: float = 0.0
     ce_other: float = 1.0
+    overlap_p: float = 4.0
     server_util: float = 1.0
     ttft_k: float = 1.0
     ttft_tail: float = 1.0
@@ -49,6 +69,10 @@ class EfficiencyProfile:
     sigma_log: float = 0.5
     provenance: str = "spec"
     fitted_on: str = ""
+    #: fields this profile's own rows set; the rest come from ``inherited``
+    fitted: tuple[str, ...] = ()
+    #: field -> key of the ancestor profile it was inherited from ("spec" = datasheet default)
+    inherited: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_values(self, **kw: Any) -> EfficiencyProfile:
@@ -56,6 +80,22 @@ class EfficiencyProfile:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def kind(self) -> str:
+        """What the figures built on this profile are: ``spec`` (datasheet only),
+        ``calibrated`` (fitted on rows of this group), ``inherited`` (borrowed from a parent
+        group: the hardware or stack has no rows of its own) or ``measured`` (fitted on this
+        host's own benchmark runs)."""
+        if self.provenance == "measured":
+            return "measured"
+        if self.fitted and not self.key.endswith("/*"):
+            return "calibrated"
+        if self.fitted:  # a class-wide or global profile: borrowed from other stacks/devices
+            return "inherited"
+        if any(v != "spec" for v in self.inherited.values()):
+            return "inherited"
+        return "spec"
 
 
 SPEC_ONLY = EfficiencyProfile()
@@ -76,6 +116,8 @@ def stack_family(stack: str) -> str:
         return "vllm"
     if "tensorrt" in s or re.fullmatch(r"cuda [\d.]+", s.strip()):
         return "tensorrt"
+    if "sglang" in s:
+        return "sglang"
     if "synapse" in s:
         return "synapseai"
     if "imaigine" in s:
@@ -86,6 +128,8 @@ def stack_family(stack: str) -> str:
         return "llama.cpp"
     if "onnx" in s:
         return "onnxruntime"
+    if "openvino" in s:
+        return "openvino"
     if "pytorch" in s or "torch" in s:
         return "pytorch"
     return s.split()[0] if s.strip() else "default"
@@ -103,8 +147,13 @@ def default_stack(hw_class: str, vendor: str) -> str:
 
 
 def _from_row(row: dict[str, Any]) -> EfficiencyProfile:
-    known = set(EfficiencyProfile.__dataclass_fields__)
-    return EfficiencyProfile(**{k: v for k, v in row.items() if k in known})
+    known = {f.name for f in fields(EfficiencyProfile)}
+    vals = {k: v for k, v in row.items() if k in known}
+    if "fitted" in vals:
+        vals["fitted"] = tuple(vals["fitted"] or ())
+    else:  # older files: every listed factor was set by its own fit
+        vals["fitted"] = tuple(k for k in FITTED if k in row)
+    return EfficiencyProfile(**vals)
 
 
 @lru_cache(maxsize=1)
@@ -122,20 +171,66 @@ def load_profiles() -> dict[str, EfficiencyProfile]:
     return out
 
 
-def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = None,
-           weights: str | None = None) -> EfficiencyProfile:
-    """Most specific profile: (class, stack, hardware, weight format), (class, stack,
-    hardware), (class, stack, compute precision), (class, stack), (class, *), global,
-    spec-only."""
-    fam = stack_family(stack)
-    profiles = load_profiles()
-    keys = [f"{hw_class}/{fam}/{hw_id}@{weights}"] if weights and hw_id else []
-    keys.append(f"{hw_class}/{fam}/{hw_id}")
+@lru_cache(maxsize=1)
+def profiles_meta() -> dict[str, Any]:
+    """The shipped profiles file's ``meta`` block (fit statistics, fitted dataset lengths)."""
+    path = DATA / "profiles.yaml"
+    return (read_yaml(path, str(path)) or {}).get("meta") or {} if path.is_file() else {}
+
+
+def chain(hw_class: str, family: str, hw_id: str = "", precision: str | None = None,
+          weights: str | None = None) -> list[str]:
+    """Profile keys from the most general to the most specific for one deployment."""
+    keys = ["*/*", f"{hw_class}/*", f"{hw_class}/{family}"]
     if precision:
-        keys.append(f"{hw_class}/{fam}@{precision}")
-    for key in (*keys, f"{hw_class}/{fam}", f"{hw_class}/*", "*/*"):
-        if key in profiles:
-            p = profiles[key]
-            cap = STACK_BATCH_CAP.get(fam, p.batch_cap)
-            return replace(p, batch_cap=cap)
-    return replace(SPEC_ONLY, batch_cap=STACK_BATCH_CAP.get(fam, SPEC_ONLY.batch_cap))
+        keys.append(f"{hw_class}/{family}@{precision}")
+    if hw_id:
+        keys.append(f"{hw_class}/{family}/{hw_id}")
+        if weights:
+            keys.append(f"{hw_class}/{family}/{hw_id}@{weights}")
+    return keys
+
+
+def resolve_chain(keys: list[str], profiles: dict[str, EfficiencyProfile],
+                  batch_cap: int | None = None) -> EfficiencyProfile:
+    """Merge the profiles found along ``keys`` (general to specific): each one overrides only
+    the fields it fitted. The result carries the most specific key, the fields fitted there
+    and, for every other fitted-type field, the key it came from."""
+    vals: dict[str, Any] = {f: getattr(SPEC_ONLY, f) for f in FITTED}
+    src: dict[str, str] = {f: "spec" for f in FITTED}
+    last: EfficiencyProfile | None = None
+    for k in keys:
+        p = profiles.get(k)
+        if p is None:
+            continue
+        last = p
+        for f in p.fitted:
+            vals[f] = getattr(p, f)
+            src[f] = k
+    if last is None:
+        return replace(SPEC_ONLY, batch_cap=batch_cap or SPEC_ONLY.batch_cap)
+    own = tuple(f for f in FITTED if src[f] == last.key)
+    inherited = {f: s for f, s in src.items() if s != last.key}
+    return replace(last, **vals, fitted=own, inherited=inherited,
+                   batch_cap=batch_cap or last.batch_cap)
+
+
+def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = None,
+           weights: str | None = None,
+           profiles: dict[str, EfficiencyProfile] | None = None) -> EfficiencyProfile:
+    """The profile for (class, stack, hardware, compute precision, weight format): the
+    merged chain of :func:`chain` (``profiles`` defaults to the shipped + user files)."""
+    fam = stack_family(stack)
+    table = load_profiles() if profiles is None else profiles
+    return resolve_chain(chain(hw_class, fam, hw_id, precision, weights), table,
+                         batch_cap=STACK_BATCH_CAP.get(fam))
+
+
+def select_profile(hw: HardwareSpec, precision: Precision, stack: str | None = None,
+                   profiles: dict[str, EfficiencyProfile] | None = None) -> EfficiencyProfile:
+    """The one profile selector: every prediction (estimate, validate, plan, simulate, the
+    report) picks its profile here, by hardware, compute precision, weight format and stack
+    (the hardware's default stack when none is named)."""
+    st = stack or default_stack(hw.hw_class, hw.vendor)
+    return lookup(hw.hw_class, st, hw.id, precision.compute_dtype, precision.weights,
+                  profiles=profiles)

@@ -1,23 +1,39 @@
-"""The roofline of one LLM serving iteration.
+"""The time of one LLM serving iteration, operator by operator.
 
 An iteration (one step of a continuous-batching engine, vLLM/Orca style, with chunked
 prefill as in Sarathi-Serve, Agrawal et al. 2024, arXiv:2403.02310) processes ``decode``
 sequences producing one token each at mean context ``context`` plus ``prefill_tokens``
-prompt tokens. Its time on one tensor-parallel group is
+prompt tokens. Its kernels run one after another, so the step is a sum over operators, each
+bounded by its own roofline (Williams, Waterman & Patterson 2009, "Roofline", CACM 52(4)):
 
-    max(FLOPs / (peak x ce), bytes / (bandwidth x me)) + communication + layers x overhead
+* **dense GEMMs** (attention projections, dense MLPs, shared experts, output projection):
+  2 x parameters FLOPs per token (Kaplan et al. 2020, Table 1) in the format the weights are
+  quantized to (FP8/FP4/INT8 tensor cores), against the weight bytes read once per step.
+  The achieved fraction of peak grows with the tokens per step M (the GEMM's M dimension):
+  ``ce(M) = ce_prefill x M / (M + gemm_m_half)`` (profiles fitted on published rows); host
+  profiles fitted by phase (``gemm_m_half = 0``) blend ``ce_prefill`` and ``ce_decode`` by
+  the step's share of prompt tokens;
+* **routed experts** (MoE): grouped GEMMs whose M is the tokens each touched expert receives
+  (tokens x k / experts touched, uniform routing), at the same curve times ``ce_moe`` (grouped-
+  GEMM and routing/permute cost relative to a dense GEMM), against the bytes of the experts
+  the step touches;
+* **attention**: QK^T and AV FLOPs in the KV-cache format (attention is never run in FP4 or
+  INT4; FP8 attention where the device has FP8 and the cache is FP8) against the KV bytes the
+  decode tokens read; MLA in its absorbed form (DeepSeek-V3, arXiv:2412.19437);
+* **communication**: tensor-parallel all-reduces and pipeline hand-offs on the catalog's links;
+* **overhead**: a fixed time per layer per step (launches, sampling, scheduling).
 
-(Williams, Waterman & Patterson 2009, "Roofline", CACM 52(4)). FLOPs = 2 x active
-parameters per token plus attention (Kaplan et al. 2020, Table 1); bytes = the weight
-share read once per step (for MoE only the experts the step's tokens touch) plus the KV
-cache the decode tokens attend to. Pipeline stages split the layers; in steady state every
-stage is busy and reads its weights once per micro-batch, so pipeline stages add memory
-for the KV cache but do not shorten a memory-bound decode step.
+Within an operator compute and memory traffic overlap imperfectly: its time is the smooth
+maximum ``(c^p + m^p)^(1/p)`` (``p = overlap_p``; p -> infinity is the ideal roofline), so both
+bandwidth and FLOPs show in every regime. Pipeline stages split the layers; in steady state
+every stage reads its weights once per micro-batch, so pipeline stages add memory for the KV
+cache but do not shorten a memory-bound decode step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from airadar.perf.memory import Placement, kv_bytes_per_token, place, weight_bytes
 from airadar.perf.parallelism import pp_comm_time_s, tp_comm_time_s
@@ -26,14 +42,45 @@ from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
 
+#: formats attention kernels run in, narrowest first (FP8 FMHA on Hopper/Blackwell/MI300)
+_ATTENTION_FORMATS = ("fp8", "bf16", "fp16", "fp32")
+
+
+def smooth_max(a: float, b: float, p: float) -> float:
+    """``(a^p + b^p)^(1/p)``: between max(a, b) (p -> inf) and a + b (p = 1)."""
+    if a <= 0 or b <= 0:
+        return max(a, b)
+    hi = max(a, b)
+    return hi * ((a / hi) ** p + (b / hi) ** p) ** (1.0 / p)
+
+
+def gemm_efficiency(profile: EfficiencyProfile, m_tokens: float, prefill_share: float) -> float:
+    """Achieved fraction of peak of a GEMM with ``m_tokens`` rows, ``prefill_share`` of them
+    prompt tokens (see module docstring)."""
+    if profile.gemm_m_half <= 0:
+        return profile.ce_prefill * prefill_share + profile.ce_decode * (1.0 - prefill_share)
+    m = max(m_tokens, 1e-9)
+    return profile.ce_prefill * m / (m + profile.gemm_m_half)
+
 
 @dataclass(frozen=True, kw_only=True)
 class StepTime:
+    """One step's time and its parts. ``linear_compute_s`` / ``linear_memory_s`` are the dense
+    and expert GEMMs' compute and weight-read times (they overlap), ``serial_s`` the attention
+    and communication that run after them; the simulator adds prompt work to the GEMMs."""
+
     time_s: float
     compute_s: float
     memory_s: float
     comm_s: float
     overhead_s: float
+    linear_compute_s: float = 0.0
+    linear_memory_s: float = 0.0
+    attention_s: float = 0.0
+
+    @property
+    def serial_s(self) -> float:
+        return self.attention_s + self.comm_s
 
     @property
     def bottleneck(self) -> str:
@@ -57,18 +104,61 @@ class Deployment:
     def devices(self) -> int:
         return self.tp * self.pp
 
+    # derived constants of the deployment, computed once (a step is evaluated thousands of
+    # times per deployment by the operating-point searches)
+    @cached_property
+    def _weights_bytes(self) -> float:
+        return weight_bytes(model=self.model, precision=self.precision, sparsity=self.sparsity)
+
+    @cached_property
+    def _params_active(self) -> float:
+        return self.model.params_active
+
+    @cached_property
+    def _routed_flops_per_token(self) -> float:
+        m = self.model
+        return 2.0 * m.params_moe_experts / m.num_experts * m.experts_per_token if m.is_moe else 0.0
+
+    @cached_property
+    def _expert_bytes(self) -> float:
+        m = self.model
+        if not m.is_moe:
+            return 0.0
+        return m.params_moe_experts / max(m.params_total, 1.0) * self._weights_bytes
+
+    @cached_property
+    def _peaks(self) -> tuple[float, float]:
+        return self.peak_flops(), self.attention_peak_flops()
+
+    @cached_property
+    def _placements(self) -> dict[float, Placement]:
+        return {}
+
     def peak_flops(self) -> float:
+        """Peak of the format the linear layers run in (2:4 sparse where used)."""
         sparse = self.sparsity.kind == "2:4" and bool(self.hw.peak_flops_sparse)
         p = self.hw.peak_flops(self.precision.compute_dtype, sparse=sparse)
         if p is None:
             p = self.hw.peak_flops(self.precision.compute_dtype)
         return float(p or 0.0)
 
+    def attention_peak_flops(self) -> float:
+        """Peak of the format attention runs in: the KV-cache format if the device has it
+        natively and it is FP8 or wider, else BF16 (never FP4/INT4/INT8)."""
+        kv = self.precision.kv_cache
+        fmt = kv if kv in _ATTENTION_FORMATS and self.hw.supports_native(kv) else "bf16"
+        return float(self.hw.peak_flops(fmt) or self.hw.peak_flops("fp16") or
+                     self.hw.peak_flops("fp32") or 0.0)
+
     def weights_total_bytes(self) -> float:
-        return weight_bytes(model=self.model, precision=self.precision, sparsity=self.sparsity)
+        return self._weights_bytes
 
     def weights_placement(self, reserve: float) -> Placement:
-        return place(self.hw, nbytes=self.weights_total_bytes() / self.devices, reserve=reserve)
+        wp = self._placements.get(reserve)
+        if wp is None:
+            wp = place(self.hw, nbytes=self._weights_bytes / self.devices, reserve=reserve)
+            self._placements[reserve] = wp
+        return wp
 
 
 def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float,
@@ -81,49 +171,67 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     is charged that many times instead of once per prompt token."""
     m, p = dep.model, dep.precision
     tokens = decode + prefill_tokens
-    flops = tokens * 2.0 * m.params_active + decode * m.attention_flops_per_token(context)
+    pexp = profile.overlap_p
+    n_dev = dep.devices
+    me = profile.me
+    # --- linear layers: FLOPs per device
+    head_flops = 2.0 * m.vocab_size * m.hidden_size
+    routed_per_token = dep._routed_flops_per_token
+    dense_flops = tokens * (2.0 * dep._params_active - routed_per_token)
     if prefill_seqs is not None and prefill_tokens > prefill_seqs:
-        flops -= (prefill_tokens - prefill_seqs) * 2.0 * m.vocab_size * m.hidden_size
-    if prefill_tokens:
-        # prompt tokens attend on average to half of the prompt processed so far
-        flops += prefill_tokens * m.attention_flops_per_token(max(context / 2, 1))
-    flops /= dep.devices
-    # weights read this step: dense part always; routed experts only those touched
-    w_total = dep.weights_total_bytes()
-    if m.is_moe:
-        expert_bytes = m.params_moe_experts * p.weight_bytes * (w_total / (m.params_total *
-                                                                          p.weight_bytes))
-        touched = m.expected_experts_touched(tokens) / m.num_experts
-        w_read = (w_total - expert_bytes) + expert_bytes * touched
-    else:
-        w_read = w_total
-    kv_read = decode * context * kv_bytes_per_token(model=m, precision=p, context=context)
-    # tier placement: weights first in the fastest tier, the read follows that split
+        dense_flops -= (prefill_tokens - prefill_seqs) * head_flops
+    dense_flops /= n_dev
+    expert_flops = tokens * routed_per_token / n_dev
+    # --- weight bytes read this step, per device (fastest tier first)
     wp = dep.weights_placement(profile.mem_reserve)
-    if wp.total_bytes > 0:
-        # with pp micro-batches in flight each stage reads its weights once per micro-batch
-        read_s = wp.read_time_s(memory_efficiency=profile.me) * (
-            (w_read / dep.devices) / wp.total_bytes) * dep.pp
-    else:
-        read_s = 0.0
-    kv_dev = kv_read / dep.devices
+    w_dev = dep._weights_bytes / n_dev
+    # bytes beyond the usable capacity (a model that barely fits) are read at the same rate
+    wp_total = wp.total_bytes
+    wp_read_s = wp.read_time_s(memory_efficiency=me)
+    full_read_s = wp_read_s * (w_dev / wp_total) * dep.pp if wp_total > 0 else 0.0
+    e_dev = dep._expert_bytes / n_dev
+    touched = m.expected_experts_touched(tokens) / m.num_experts if m.is_moe else 0.0
+    dense_read_s = full_read_s * ((w_dev - e_dev) / w_dev) if w_dev > 0 else 0.0
+    expert_read_s = full_read_s * (e_dev * touched / w_dev) if w_dev > 0 else 0.0
+    peak, apeak = dep._peaks
+    if peak <= 0:
+        inf = float("inf")
+        return StepTime(time_s=inf, compute_s=inf, memory_s=full_read_s, comm_s=0.0,
+                        overhead_s=0.0, linear_compute_s=inf, linear_memory_s=full_read_s)
+    share = prefill_tokens / tokens if tokens else 0.0
+    dense_c = dense_flops / (peak * gemm_efficiency(profile, tokens, share))
+    dense_t = smooth_max(dense_c, dense_read_s, pexp)
+    expert_c = expert_t = 0.0
+    if m.is_moe and tokens > 0:
+        per_expert_m = tokens * m.experts_per_token / max(m.expected_experts_touched(tokens), 1e-9)
+        expert_c = expert_flops / (peak * gemm_efficiency(profile, per_expert_m, share)
+                                   * profile.ce_moe)
+        expert_t = smooth_max(expert_c, expert_read_s, pexp)
+    # --- attention: decode tokens read the KV cache; prompt tokens attend to half their prompt
+    kv_dev = decode * context * kv_bytes_per_token(model=m, precision=p, context=context) / n_dev
+    kv_s = 0.0
     if kv_dev > 0:
-        kv_tier = place(dep.hw, nbytes=wp.total_bytes + kv_dev, reserve=profile.mem_reserve)
-        # KV is read from where it lands after the weights
-        kv_s = kv_tier.read_time_s(memory_efficiency=profile.me) - wp.read_time_s(
-            memory_efficiency=profile.me)
-        read_s += max(kv_s, kv_dev / (dep.hw.fast_memory.bandwidth_bytes_per_s * profile.me))
-    peak = dep.peak_flops()
-    # small-M GEMMs (decode-dominated steps) reach a lower fraction of peak
-    share_prefill = prefill_tokens / tokens if tokens else 0.0
-    ce = profile.ce_prefill * share_prefill + profile.ce_decode * (1 - share_prefill)
-    compute_s = flops / (peak * ce) if peak > 0 else float("inf")
+        kv_s = kv_dev / (dep.hw.fast_memory.bandwidth_bytes_per_s * me)
+        if len(dep.hw.memory_tiers) > 1:
+            # KV is read from where it lands after the weights (GH200: LPDDR once HBM is full)
+            kv_tier = place(dep.hw, nbytes=wp_total + kv_dev, reserve=profile.mem_reserve)
+            kv_s = max(kv_tier.read_time_s(memory_efficiency=me) - wp_read_s, kv_s)
+    dec_attn_c = decode * m.attention_flops_per_token(context) / n_dev / (apeak * profile.ce_prefill)
+    attn_t = smooth_max(dec_attn_c, kv_s, pexp)
+    pre_attn_c = 0.0
+    if prefill_tokens:
+        pre_attn_c = prefill_tokens * m.attention_flops_per_token(max(context / 2, 1)) / n_dev / (
+            apeak * profile.ce_prefill)
+        attn_t += pre_attn_c
+    # --- communication and overhead
     layers_per_stage = m.num_layers / dep.pp
     comm = tp_comm_time_s(hw=dep.hw, tp=dep.tp, tokens=tokens, hidden=m.hidden_size,
                           layers=int(layers_per_stage), act_bytes=p.activation_bytes)
     comm += pp_comm_time_s(hw=dep.hw, pp=dep.pp, tokens=tokens, hidden=m.hidden_size,
                            act_bytes=p.activation_bytes) / dep.pp
     overhead = profile.ovh_layer_s * m.num_layers
-    t = max(compute_s, read_s) + comm + overhead
-    return StepTime(time_s=t, compute_s=compute_s, memory_s=read_s, comm_s=comm,
-                    overhead_s=overhead)
+    t = dense_t + expert_t + attn_t + comm + overhead
+    return StepTime(time_s=t, compute_s=dense_c + expert_c + dec_attn_c + pre_attn_c,
+                    memory_s=dense_read_s + expert_read_s + kv_s, comm_s=comm,
+                    overhead_s=overhead, linear_compute_s=dense_c + expert_c,
+                    linear_memory_s=dense_read_s + expert_read_s, attention_s=attn_t)

@@ -20,7 +20,7 @@ from airadar.errors import AiradarError
 from airadar.perf import serving
 from airadar.perf.estimate import estimate
 from airadar.perf.memory import kv_bytes_per_token
-from airadar.perf.profiles import default_stack, lookup
+from airadar.perf.profiles import select_profile
 from airadar.perf.roofline import Deployment, iteration_time
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
@@ -142,8 +142,7 @@ def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, A
     rows = []
     for t, hw in pools:
         prec = Precision.parse(t.precision)
-        prof = lookup(hw.hw_class, stack or default_stack(hw.hw_class, hw.vendor), hw.id,
-                      prec.compute_dtype)
+        prof = select_profile(hw, prec, stack)
         dep = Deployment(model=model, hw=hw, precision=prec, sparsity=Sparsity(),
                          tp=t.devices_per_replica, pp=1)
         limit = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)

@@ -212,13 +212,12 @@ def _at_peak(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision, 
     """Latencies at the peak rate spread over the sized replicas (the SLO check above used the
     replica's capacity, the worst case); ``None`` if it cannot be computed."""
     from airadar.perf import serving
-    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.profiles import select_profile
     from airadar.perf.roofline import Deployment
 
     lay = est.layout
     dep = Deployment(model=model, hw=hw, precision=prec, sparsity=sp, tp=lay.tp, pp=lay.pp)
-    prof = lookup(hw.hw_class, sc.candidates.stack or default_stack(hw.hw_class, hw.vendor),
-                  hw.id, prec.compute_dtype)
+    prof = select_profile(hw, prec, sc.candidates.stack)
     try:
         full = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)
         limit = serving.slo_batch_limit(dep, prof, input_tokens=inp, output_tokens=out,

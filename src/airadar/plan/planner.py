@@ -8,6 +8,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,12 @@ import numpy as np
 
 from airadar.catalog import resolve
 from airadar.catalog.loader import load_hardware
-from airadar.catalog.sites import load_sites
+from airadar.catalog.prices import cloud_price_table
+from airadar.catalog.sites import load_prices, load_sites
 from airadar.catalog.sites import site as get_site
 from airadar.cost.deployment import deployment_cost
-from airadar.errors import InfeasibleError
+from airadar.cost.pricing import PriceAge, max_age_days, usd_per
+from airadar.errors import AiradarError, InfeasibleError
 from airadar.plan import hetero
 from airadar.plan.options import PerfOption, Rejection, build_options
 from airadar.plan.pareto import pareto_mask
@@ -48,6 +51,8 @@ class Candidate:
     verdict: SiteVerdict
     pareto: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
+    #: the oldest price this cost uses, whether it is old, and its labels
+    price_age: PriceAge | None = None
 
     @property
     def label(self) -> str:
@@ -75,6 +80,7 @@ class Candidate:
             "policy": self.verdict.to_json(), "pareto": self.pareto,
             "perf_provenance": o.est.provenance["kind"] + " / " + o.est.provenance["profile"],
             "latency_source": "analytical queueing model (perf.serving)",
+            **(self.price_age.to_json() if self.price_age else {}),
             **({"cost_detail": self.detail} if self.detail else {}),
         }
 
@@ -92,6 +98,9 @@ class PlanResult:
     @property
     def pareto(self) -> list[Candidate]:
         return [c for c in self.ranked if c.pareto]
+
+    def to_json_assumptions(self) -> list[dict[str, str]]:
+        return assumptions(self)
 
     def to_json(self, limit: int | None = None) -> dict[str, Any]:
         return {
@@ -122,6 +131,12 @@ def assumptions(res: PlanResult) -> list[dict[str, str]]:
             if isinstance(v, str) and (c.site.id, k) not in seen:
                 seen.add((c.site.id, k))
                 out.append({"what": f"{c.site.id} {k}", "source": v})
+    fin = res.scenario.financial
+    _rate, fx = usd_per("EUR", fin)
+    out.append({"what": "exchange rate", "source": fx})
+    out.append({"what": "price age", "source": f"prices older than {max_age_days(fin):g} days "
+                "are flagged (financial.max_price_age_days); aged against "
+                f"{res.stats.get('price_date', '')}"})
     out.append({"what": "model", "source": f"{res.model.source.source} ({res.model.source.as_of})"})
     out.append({"what": "performance", "source": "roofline x calibration profile "
                 "(catalog/data/profiles.yaml, fitted on data/calibration.csv)"})
@@ -145,6 +160,7 @@ def _objective(c: Candidate, objective: str) -> float:
 
 def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> PlanResult:
     t0 = time.perf_counter()
+    today = sc.financial.price_date or date.today()
     model = load_model(sc, base_dir)
     cand = sc.candidates
     hardware = list(load_hardware()) if cand.hardware == "all" else \
@@ -154,6 +170,8 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     options, rejections = build_options(sc, model, hardware)
     t_perf = time.perf_counter()
     verdicts = {s.id: evaluate(s, sc.workload.data) for s in sites}
+    cloud_price_table(today)  # load the price catalogs here, not inside the timed scoring loop
+    load_prices()
     wl = sc.workload
     avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
     con = sc.constraints
@@ -164,7 +182,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
         grid = score(options, sites, verdicts, cand.terms, sc.financial, avg_rps=avg,
                      out_tokens=wl.output_mean if model.is_llm else 1.0, users=wl.users,
                      max_devices=con.max_devices, power_cap_kw=con.power_cap_kw,
-                     budget_usd_per_month=con.budget_usd_per_month)
+                     budget_usd_per_month=con.budget_usd_per_month, today=today)
     t_score = time.perf_counter()
     reason_counts: Counter[str] = Counter(r.category for r in rejections)
     examples: dict[str, list[str]] = defaultdict(list)
@@ -188,7 +206,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
             elif cat == "price":
                 why = "no sourced price or tariff (user parameter)"
             elif cat == "devices":
-                why = f"needs {int(grid.billed_devices[i, j])} devices > max {con.max_devices}"
+                why = f"needs {int(grid.billed_devices[i, j, k])} devices > max {con.max_devices}"
             elif cat == "power":
                 why = f"{grid.facility_kw[i, j]:.1f} kW > cap {con.power_cap_kw} kW"
             else:
@@ -204,8 +222,11 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
                 usd_per_mtok=float(grid.usd_per_mtok[i, j, k]),
                 kwh_month=_finite(grid.kwh_month[i, j]),
                 kgco2e_month=_finite(grid.kgco2e_month[i, j]),
-                facility_kw=float(grid.facility_kw[i, j]), billed_devices=int(grid.billed_devices[i, j]),
-                utilization=float(grid.utilization[i]), verdict=verdicts[s.id]))
+                facility_kw=float(grid.facility_kw[i, j]),
+                billed_devices=int(grid.billed_devices[i, j, k]),
+                utilization=float(grid.utilization[i]), verdict=verdicts[s.id],
+                price_age=grid.price_age.get((int(grid.hw_index[i]), int(j),
+                                              0 if s.owned else int(k)))))
     rank = {"allow": 0, "conditions": 1, "deny": 2}
     ranked.sort(key=lambda c: (_objective(c, sc.objective), rank[c.verdict.decision],
                                c.usd_per_hour, c.option.e2e_p99_s, c.kwh_month, c.label))
@@ -216,7 +237,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     ranked = [Candidate(**{**c.__dict__, "pareto": bool(m)}) for c, m in zip(ranked, mask,
                                                                               strict=True)]
     if detail:
-        ranked = _with_detail(ranked, sc, avg, model)
+        ranked = _with_detail(ranked, sc, avg, model, today)
         ranked = _simulate_top(ranked, sc, model)
     het = _heterogeneous(sc, model, ranked) if detail else {}
     t_end = time.perf_counter()
@@ -225,8 +246,11 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
              "candidates_scored": n_scored, "feasible": len(ranked),
              "seconds": {"perf": round(t_perf - t0, 3), "scoring": round(t_score - t_score0, 4),
                          "total": round(t_end - t0, 3)},
-             "candidates_per_second": n_scored / max(t_score - t_score0, 1e-9)}
-    rejected = {"by_reason": dict(reason_counts), "examples": dict(examples)}
+             "candidates_per_second": n_scored / max(t_score - t_score0, 1e-9),
+             "price_date": today.isoformat()}
+    unlock = grid.unlock.most_common(5) if grid is not None else []
+    rejected = {"by_reason": dict(reason_counts), "examples": dict(examples),
+                "unlock": [{"missing": k, "would_add_candidates": v} for k, v in unlock]}
     return PlanResult(scenario=sc, model=model, ranked=ranked, rejected=rejected,
                       heterogeneous=het, stats=stats, verdicts=verdicts)
 
@@ -236,8 +260,8 @@ def _finite(x: float) -> float:
     return math.inf if math.isnan(x) else float(x)
 
 
-def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: ModelSpec
-                 ) -> list[Candidate]:
+def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: ModelSpec,
+                 today: date) -> list[Candidate]:
     out = []
     for n, c in enumerate(ranked):
         if n < TOP_DETAIL or c.pareto:
@@ -247,10 +271,10 @@ def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: Model
             try:
                 d = deployment_cost(hw=c.option.hw, devices=c.option.devices, site=c.site, fin=fin,
                                     throughput_tok_s=tput, bottleneck=c.option.bottleneck,
-                                    requests_per_s=avg)
+                                    requests_per_s=avg, today=today)
                 c = Candidate(**{**c.__dict__, "detail": d.to_json()})
-            except Exception:  # noqa: BLE001 - detail is best effort; the score stands
-                pass
+            except AiradarError as exc:  # the score stands; say why the detail is missing
+                c = Candidate(**{**c.__dict__, "detail": {"cost_error": str(exc)}})
         out.append(c)
     return out
 
@@ -263,7 +287,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
     its tail latencies beside the analytical ones."""
     if not model.is_llm:
         return ranked
-    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.profiles import select_profile
     from airadar.perf.roofline import Deployment
     from airadar.sim.simulator import SimConfig, replica_model, simulate
     from airadar.sim.workload import Requests, arrivals, lengths
@@ -279,8 +303,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
             dep = Deployment(model=model, hw=hw, precision=Precision.parse(o.precision),
                              sparsity=Sparsity.parse(o.sparsity if o.sparsity != "dense" else "none"),
                              tp=lay.tp, pp=lay.pp)
-            prof = lookup(hw.hw_class, sc.candidates.stack or default_stack(hw.hw_class, hw.vendor),
-                          hw.id, dep.precision.compute_dtype)
+            prof = select_profile(hw, dep.precision, sc.candidates.stack)
             try:
                 from airadar.perf import serving
                 tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
@@ -314,8 +337,9 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                        "method": "airadar.sim at the peak rate, Poisson arrivals, round-robin"}
                 c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": sim}})
                 done += 1
-            except Exception:  # noqa: BLE001 - the simulation is an addition; the rank stands
-                pass
+            except AiradarError as exc:  # the simulation is an addition; the rank stands
+                c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": {
+                    "skipped": str(exc)}}})
         out.append(c)
     return out
 

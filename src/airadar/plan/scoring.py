@@ -1,22 +1,25 @@
 """Price every performance option at every site and term at once (numpy), keeping for each
 candidate the first constraint it fails. Per-device owned costs come from the scalar
-``cost.tco.owned_cost`` (one call per hardware and site), so the vectorised inner loop and
+``cost.tco.owned_cost`` (one call per hardware and site) and every price from
+``cost.pricing`` (one call per hardware, site and term), so the vectorised inner loop and
 the detailed breakdown of ``cost.deployment`` agree (tested)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
 from airadar.catalog.sites import default
-from airadar.cost import tco
+from airadar.cost import pricing, tco
 from airadar.cost.deployment import (
     CostUnavailable,
+    OwnedTerms,
     host_overhead_w,
     owned_terms,
-    purchase_per_device,
 )
 from airadar.cost.energy import ACTIVITY
 from airadar.plan.options import PerfOption
@@ -44,22 +47,21 @@ class Grid:
     billed_devices: np.ndarray
     reason: np.ndarray
     utilization: np.ndarray  # per option
+    #: the age and labels of the prices of (hardware index, site, term); owned sites at term 0
+    price_age: dict[tuple[int, int, int], pricing.PriceAge] = field(default_factory=dict)
+    hw_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # per option
+    #: what a missing price would unlock: description -> candidates that pass every other check
+    unlock: Counter[str] = field(default_factory=Counter)
 
     @property
     def count(self) -> int:
         return int(self.reason.size)
 
 
-def _tariff(site: Site, fin: Financials) -> float:
-    """The site's sourced tariff; the scenario's value fills sites that have none."""
-    t = owned_terms(site, fin).tariff_usd_per_kwh
-    return math.nan if t is None else t
-
-
-def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float
-                           ) -> float:
+def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float,
+                           terms: OwnedTerms | None = None) -> float:
     """Owned fixed $/h of one device (capital, network, maintenance, colo) via tco.owned_cost."""
-    t = owned_terms(site, fin)
+    t = terms or owned_terms(site, fin)
     bd = tco.owned_cost(purchase_usd=hw_price, years=t.years, it_power_avg_w=0.0,
                         it_power_provisioned_w=provisioned_w, pue=max(site.pue.value, 1.0),
                         tariff_usd_per_kwh=0.0, discount_rate=fin.discount_rate,
@@ -75,7 +77,8 @@ def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisi
 def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, SiteVerdict],
           terms: tuple[str, ...], fin: Financials, *, avg_rps: float, out_tokens: float,
           users: int | None, max_devices: int | None, power_cap_kw: float | None,
-          budget_usd_per_month: float | None) -> Grid:
+          budget_usd_per_month: float | None, today: date | None = None) -> Grid:
+    today = today or fin.price_date or date.today()
     no, ns, nt = len(options), len(sites), len(terms)
     d_idle = float(default("idle_fraction_of_tdp")["value"])
     idle_frac = fin.idle_fraction_of_tdp if fin.idle_fraction_of_tdp is not None else d_idle
@@ -92,7 +95,9 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # ---- per (option, site) -----------------------------------------------------------
     pue = np.array([fin.pue or s.pue.value for s in sites])
     grid_g = np.array([s.grid_gco2_per_kwh.value for s in sites])
-    tariff = np.array([_tariff(s, fin) for s in sites])
+    site_terms = {s.id: owned_terms(s, fin) for s in sites if s.owned}
+    tariff = np.array([math.nan if not s.owned or site_terms[s.id].tariff_usd_per_kwh is None
+                       else site_terms[s.id].tariff_usd_per_kwh for s in sites])
     owned = np.array([s.owned for s in sites])
     is_device = np.array([s.kind == "device" for s in sites])
     policy_bad = np.array([verdicts[s.id].decision == "deny" for s in sites])
@@ -108,32 +113,45 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # owned fixed $/h per device [hw, site] and cloud price [hw, site, term]
     fixed = np.full((len(hw_ids), ns), np.nan)
     price = np.full((len(hw_ids), ns, nt), np.nan)
-    dpi = np.ones((len(hw_ids), ns))
+    dpi = np.ones((len(hw_ids), ns, nt))
+    ages: dict[tuple[int, int, int], pricing.PriceAge] = {}
+    sizes: dict[tuple[int, int, int], tuple[pricing.Quote, ...]] = {}
     hw_of = {o.hw.id: o.hw for o in options}
     for h, hi in hw_idx.items():
         hw = hw_of[h]
         provisioned = (hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0]
+        pq: pricing.Quote | None
         try:
-            p_dev, _ = purchase_per_device(hw, fin)
+            pq = pricing.purchase_quote(hw, fin)
         except CostUnavailable:
-            p_dev = math.nan
+            pq = None
         for j, s in enumerate(sites):
             if s.owned:
                 if s.kind == "device":
                     fixed[hi, j] = 0.0  # the user's own device: no operator capital
-                elif not math.isnan(p_dev):
-                    fixed[hi, j] = owned_per_device_fixed(p_dev, s, fin, provisioned)
+                elif pq is not None:
+                    fixed[hi, j] = owned_per_device_fixed(pq.usd, s, fin, provisioned,
+                                                          site_terms[s.id])
+                    ages[(hi, j, 0)] = pricing.price_age([pq, *site_terms[s.id].quotes], fin,
+                                                         today)
             else:
-                off = s.offer_for(h)
                 for k, t in enumerate(terms):
-                    key = f"{s.id}/{h}"
-                    if key in fin.price_overrides:
-                        price[hi, j, k] = fin.price_overrides[key]
-                    elif off is not None and off.price(t) is not None:
-                        price[hi, j, k] = float(off.price(t))  # type: ignore[arg-type]
-                if off is not None:
-                    dpi[hi, j] = off.devices_per_instance
-    billed = np.where(owned[None, :], dev_os, np.ceil(dev_os / dpi[oi, :]) * dpi[oi, :])
+                    qs = pricing.cloud_size_quotes(s, h, t, fin, today)
+                    if qs:
+                        price[hi, j, k] = qs[0].usd
+                        dpi[hi, j, k] = qs[0].devices_per_instance
+                        ages[(hi, j, k)] = pricing.price_age([qs[0]], fin, today)
+                        if len(qs) > 1:
+                            sizes[(hi, j, k)] = qs
+    price_o = price[oi]  # [option, site, term]
+    dpi_o = dpi[oi]
+    # several instance sizes: each option takes the one that bills its devices for the least
+    for (hi, j, k), qs in sizes.items():
+        for i in np.flatnonzero(oi == hi):
+            q = pricing.cheapest_quote(qs, int(dev_os[i, j]))
+            price_o[i, j, k], dpi_o[i, j, k] = q.usd, q.devices_per_instance
+    billed = np.where(owned[None, :, None], dev_os[:, :, None],
+                      np.ceil(dev_os[:, :, None] / dpi_o) * dpi_o)
     it_w = dev_os * per_dev_w[:, None]
     # users' own devices are on anyway: count only the extra power of serving (above idle)
     if is_device.any():
@@ -144,7 +162,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     fac_kw = it_w * pue[None, :] / 1000.0
     energy_h = np.where(owned & ~is_device, 1.0, 0.0)[None, :] * fac_kw * np.nan_to_num(tariff)[None, :]
     owned_h = dev_os * fixed[oi, :] + energy_h + fin.staff_usd_per_year / 8760.0
-    usd_h = np.where(owned[None, :, None], owned_h[:, :, None], billed[:, :, None] * price[oi, :, :])
+    usd_h = np.where(owned[None, :, None], owned_h[:, :, None], billed * price_o)
     kwh_m = fac_kw * HOURS_PER_MONTH
     co2 = kwh_m * grid_g[None, :] / 1000.0
     tok_h = avg_rps * out_tokens * 3600.0
@@ -155,9 +173,17 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     def mark(mask: np.ndarray, code: int) -> None:
         reason[(reason == OK) & mask] = code
 
-    not_offered = ~owned[None, :, None] & np.isnan(price[oi, :, :]) & \
-        np.array([[s.offer_for(o.hw.id) is None for s in sites] for o in options])[:, :, None]
-    mark(not_offered, NOT_OFFERED)
+    # a cloud site with some published price does not offer the hardware it prices for no
+    # term; a site with no price at all is unknown, not absent (a quote would unlock it)
+    listed = np.array([not s.owned and pricing.has_price_list(s, today) for s in sites])
+    priced_any = ~np.isnan(price).all(axis=2)  # [hw, site]
+    not_offered = (~owned[None, :] & (listed[None, :] & ~priced_any[oi, :]
+                                      | ~listed[None, :]))[:, :, None]
+    mark(np.broadcast_to(not_offered, reason.shape), NOT_OFFERED)
+    # cloud-only chips (TPU, Inferentia, Trainium) are not sold: nothing to own
+    cloud_only = np.array(["cloud only" in o.hw.form_factor for o in options])
+    mark(np.broadcast_to((owned[None, :] & cloud_only[:, None])[:, :, None], reason.shape),
+         NOT_OFFERED)
     # devices in the field and users' own devices take edge-class hardware only
     small = np.array([o.hw.hw_class in ("edge", "npu") for o in options])
     field_site = np.array([s.kind in ("edge", "device") for s in sites])
@@ -174,20 +200,54 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # the users' own devices are a placement only when the scenario says how many users
     if not users:
         mark(np.broadcast_to(is_device[None, :, None], reason.shape), NOT_OFFERED)
-    mark(~owned[None, :, None] & np.isnan(price[oi, :, :]), NO_PRICE)
+    # a site the rules forbid is rejected for policy whatever its price
+    mark(np.broadcast_to(policy_bad[None, :, None], reason.shape), POLICY)
+    mark(~owned[None, :, None] & np.isnan(price_o), NO_PRICE)
     mark(owned[None, :, None] & np.isnan(fixed[oi, :])[:, :, None], NO_PRICE)
     no_tariff = owned & ~is_device & np.isnan(tariff)
     mark(np.broadcast_to(no_tariff[None, :, None], reason.shape), NO_TARIFF)
-    mark(np.broadcast_to(policy_bad[None, :, None], reason.shape), POLICY)
+    other_bad = np.zeros(reason.shape, dtype=bool)
     if max_devices:
-        mark(np.broadcast_to((billed > max_devices)[:, :, None], reason.shape), MAX_DEVICES)
+        other_bad |= billed > max_devices
+        mark(billed > max_devices, MAX_DEVICES)
     if power_cap_kw:
+        other_bad |= np.broadcast_to((fac_kw > power_cap_kw)[:, :, None], reason.shape)
         mark(np.broadcast_to((fac_kw > power_cap_kw)[:, :, None], reason.shape), POWER)
     if budget_usd_per_month:
         mark(usd_h * HOURS_PER_MONTH > budget_usd_per_month, BUDGET)
     # owned sites ignore the term axis: keep only the first term there
     if nt > 1:
         reason[:, owned, 1:] = NOT_OFFERED
+    # what a quote at a site with no price list could add: data-centre hardware that is sold
+    quotable = ~small[:, None] & ~cloud_only[:, None] & ~(consumer[:, None] & dc_site[None, :]) \
+        & ~(listed | owned | policy_bad)[None, :]
+    unlock = _unlock(reason, other_bad, options, sites, terms, oi, fixed, quotable)
     return Grid(usd_per_hour=usd_h, it_power_w=it_w, facility_kw=fac_kw, kwh_month=kwh_m,
                 kgco2e_month=co2, usd_per_mtok=per_mtok, billed_devices=billed, reason=reason,
-                utilization=util)
+                utilization=util, price_age=ages, hw_index=oi, unlock=unlock)
+
+
+def _unlock(reason: np.ndarray, other_bad: np.ndarray, options: list[PerfOption],
+            sites: list[Site], terms: tuple[str, ...], oi: np.ndarray, fixed: np.ndarray,
+            quotable: np.ndarray) -> Counter[str]:
+    """Which missing price would add the most candidates: those rejected for a missing price,
+    and those at cloud sites with no price list at all (``quotable`` [option, site]), that
+    pass every check a price does not change (policy, device count, power; a budget can only
+    be checked with the price)."""
+    out: Counter[str] = Counter()
+    for i, j, k in np.argwhere((reason == NO_PRICE) | (reason == NO_TARIFF)):
+        if other_bad[i, j, k]:
+            continue
+        s, hw = sites[j], options[i].hw.id
+        if not s.owned:
+            out[f"a {terms[k]} price for {hw} at {s.id}"] += 1
+        elif math.isnan(fixed[oi[i], j]):
+            out[f"a purchase price for {hw}"] += 1
+        else:
+            out[f"an electricity tariff for {s.id}"] += 1
+    for i, j in np.argwhere(quotable):
+        for k, t in enumerate(terms):
+            if not other_bad[i, j, k]:
+                out[f"a {t} price for {options[i].hw.id} at {sites[j].id} (no price list "
+                    "shipped)"] += 1
+    return out

@@ -7,8 +7,9 @@ import html
 import json
 from typing import Any
 
-from airadar.perf.profiles import default_stack, lookup
+from airadar.perf.profiles import select_profile
 from airadar.plan.planner import PlanResult
+from airadar.specs.precision import Precision
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1f24}
@@ -55,7 +56,7 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
                      yaxis_title="p99 end-to-end latency (ms)", xaxis_type="log", height=480)
     figs.append(("pareto", f1))
     # cost breakdown of the detailed candidates
-    det = [c for c in ranked if c.detail][:12]
+    det = [c for c in ranked if c.detail.get("breakdown_usd_per_hour")][:12]
     comps = sorted({k for c in det for k in c.detail.get("breakdown_usd_per_hour", {})})
     f2 = go.Figure()
     for comp in comps:
@@ -83,7 +84,7 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
         if hw.id in seen or len(seen) >= 5:
             continue
         seen.add(hw.id)
-        prof = lookup(hw.hw_class, default_stack(hw.hw_class, hw.vendor), hw.id)
+        prof = select_profile(hw, Precision.parse(c.option.precision))
         peak = (hw.peak_flops(c.option.precision.split("/")[0]) or hw.peak_flops("bf16") or 1.0)
         bw = hw.main_memory.bandwidth_bytes_per_s
         f4.add_trace(go.Scatter(x=xs, y=np.minimum(peak, xs * bw) / 1e12, mode="lines",
@@ -103,6 +104,16 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
     return figs
 
 
+def _price_cell(c: Any) -> str:
+    """The oldest price's date, OLD past the age limit, and the prices' labels."""
+    a = c.price_age
+    if a is None:
+        return ""
+    labels = [x for x in a.labels if not x.startswith("older than")]
+    return (e(a.oldest) + (' <span class="deny">OLD</span>' if a.old else "")
+            + (f'<br><span class="muted">{e(", ".join(labels))}</span>' if labels else ""))
+
+
 def render(res: PlanResult) -> str:
     import plotly.io as pio
 
@@ -120,10 +131,18 @@ def render(res: PlanResult) -> str:
                      f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}",
                      f"{o.ttft_p99_s * 1e3:,.0f}", f"{o.tpot_p99_s * 1e3:,.0f}",
                      f"{c.kwh_month:,.0f}", f"{c.kgco2e_month / 1000:,.2f}",
-                     colour(c.verdict.decision), "yes" if c.pareto else ""])
+                     colour(c.verdict.decision), "yes" if c.pareto else "", _price_cell(c)])
     ranked_html = _table(["#", "hardware", "devices", "precision", "site", "term", "$/month",
                           "$/1M tokens", "TTFT p99 ms", "TPOT p99 ms", "kWh/month", "tCO2e/month",
-                          "verdict", "Pareto"], rows, "ranked")
+                          "verdict", "Pareto", "prices as of"], rows, "ranked")
+    from airadar.report.tables import best_per_site
+
+    site_rows = [[e(c.site.id), e(c.site.kind), e(f"{c.site.operator} ({c.site.parent_country})"),
+                  e(c.option.hw.id), c.billed_devices, e(c.option.precision),
+                  f"{c.usd_per_month:,.0f}", colour(c.verdict.decision), _price_cell(c)]
+                 for c in best_per_site(res)]
+    sites_html = _table(["site", "kind", "operator (parent)", "hardware", "devices", "precision",
+                         "$/month", "verdict", "prices as of"], site_rows, "per-site")
     pol_rows = []
     for sid, v in sorted(res.verdicts.items()):
         for vd in v.verdicts:
@@ -133,6 +152,10 @@ def render(res: PlanResult) -> str:
     rej_rows = [[e(k), f"{v:,}", "<br>".join(e(x) for x in rej["examples"].get(k, [])[:3])]
                 for k, v in sorted(rej["by_reason"].items(), key=lambda kv: -kv[1])]
     rej_html = _table(["reason", "candidates", "examples"], rej_rows, "rejected")
+    if rej.get("unlock"):
+        rej_html += _table(["missing price", "would add candidates"],
+                           [[e(u["missing"]), f"{u['would_add_candidates']:,}"]
+                            for u in rej["unlock"]], "unlock")
     ass = json.loads(json.dumps(res.to_json(limit=0)["assumptions"]))
     ass_html = _table(["figure", "source"], [[e(a["what"]), e(a["source"])] for a in ass],
                       "assumptions")
@@ -148,6 +171,7 @@ def render(res: PlanResult) -> str:
 {e(wl.output_mean)} tokens; objective {e(sc.objective)}; data class {e(wl.data.data_class)}
 (users in {e(wl.data.users_in)}).</p>
 <h2>Ranked candidates</h2>{ranked_html}
+<h2>Best option at each site</h2>{sites_html}
 <h2>Pareto front</h2>{parts[0]}
 <h2>Cost breakdown</h2>{parts[1]}
 <h2>Energy and carbon</h2>{parts[2]}

@@ -21,13 +21,21 @@ import numpy as np
 from airadar.errors import SpecError
 
 
+def _smooth_max(a: float, b: float, p: float) -> float:
+    if math.isinf(p) or a <= 0 or b <= 0:
+        return max(a, b)
+    hi = max(a, b)
+    return float(hi * ((a / hi) ** p + (b / hi) ** p) ** (1.0 / p))
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReplicaModel:
-    """What one replica does per step with ``b`` sequences: ``memory_s[b]`` (weights and KV
-    reads plus communication) and ``compute_s[b]``, plus a fixed ``overhead_s``. A step takes
-    max(memory, compute) + overhead (roofline); admitting a prompt of ``i`` tokens adds
-    ``prefill_s_per_token x i`` to that step's compute (chunked prefill rides on the decode
-    step's weight reads)."""
+    """What one replica does per step with ``b`` sequences: the GEMMs' weight reads
+    ``memory_s[b]`` and compute ``compute_s[b]``, the attention and communication that follow
+    them ``serial_s[b]``, and a fixed ``overhead_s``. A step takes
+    smooth_max(memory, compute) + serial + overhead (perf.roofline, operator by operator);
+    admitting a prompt of ``i`` tokens adds ``prefill_s_per_token x i`` to that step's compute
+    (chunked prefill rides on the decode step's weight reads)."""
 
     memory_s: np.ndarray
     compute_s: np.ndarray
@@ -37,10 +45,30 @@ class ReplicaModel:
     kv_capacity_tokens: int
     #: prompt tokens processed per step (airadar default 2048, configurable: --prefill-chunk)
     prefill_chunk_tokens: int = 2048
+    #: time per step that runs after the GEMMs (attention, communication), per batch size;
+    #: None = none
+    serial_s: np.ndarray | None = None
+    #: smooth-maximum exponent of GEMM compute and weight reads (perf.roofline.smooth_max)
+    overlap_p: float = math.inf
+
+    def duration_s(self, b: int, prompt_tokens: float) -> float:
+        """One step with ``b`` decode sequences and ``prompt_tokens`` prompt tokens."""
+        bd = max(b, 1)
+        comp = (float(self.compute_s[b]) if b else 0.0) + self.prefill_s_per_token * prompt_tokens
+        mem = float(self.memory_s[bd])
+        serial = float(self.serial_s[bd]) if self.serial_s is not None else 0.0
+        return _smooth_max(mem, comp, self.overlap_p) + serial + self.overhead_s
 
     @property
     def step_s(self) -> np.ndarray:
-        return np.maximum(self.memory_s, self.compute_s) + self.overhead_s
+        p = self.overlap_p
+        if math.isinf(p):
+            core = np.maximum(self.memory_s, self.compute_s)
+        else:
+            hi = np.maximum(np.maximum(self.memory_s, self.compute_s), 1e-300)
+            core = hi * ((self.memory_s / hi) ** p + (self.compute_s / hi) ** p) ** (1.0 / p)
+        serial = self.serial_s if self.serial_s is not None else 0.0
+        return core + serial + self.overhead_s
 
     def __post_init__(self) -> None:
         if self.max_batch < 1 or self.memory_s.size < self.max_batch + 1:
@@ -71,8 +99,6 @@ class Replica:
             raise SpecError("preemption", kv_policy, "reserve (none) or recompute")
         self.m = model
         self.step_s = model.step_s.tolist()
-        self.mem_s = model.memory_s.tolist()
-        self.comp_s = model.compute_s.tolist()
         self.ins, self.outs = ins, outs
         self.recompute = kv_policy == "recompute"
         self.admit, self.first, self.finish = admit, first, finish
@@ -165,9 +191,7 @@ class Replica:
                 p = m.prefill_chunk_tokens - budget
                 while self.prefill and self.prefill[0][1] == 0:
                     self.prefill.popleft()
-                bd = max(b_dec, 1)
-                dur = max(self.mem_s[bd], (self.comp_s[b_dec] if b_dec else 0.0)
-                          + m.prefill_s_per_token * p) + m.overhead_s
+                dur = m.duration_s(b_dec, p)
                 k = 1
             else:
                 t_b = self.step_s[b_dec]

@@ -61,12 +61,18 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
     parts = [iteration_time(dep=dep, profile=profile, decode=int(b), context=ctx, prefill_tokens=0)
              for b in sizes]
     grid = np.arange(1, mb + 1)
-    mem = np.concatenate([[0.0], np.interp(grid, sizes, [p.memory_s + p.comm_s for p in parts])])
-    comp = np.concatenate([[0.0], np.interp(grid, sizes, [p.compute_s for p in parts])])
-    mem[0], comp[0] = mem[1], comp[1]
+    def table(values: list[float]) -> np.ndarray:
+        out = np.concatenate([[0.0], np.interp(grid, sizes, values)])
+        out[0] = out[1]
+        return out
+
+    mem = table([p.linear_memory_s for p in parts])
+    comp = table([p.linear_compute_s for p in parts])
+    serial = table([p.serial_s for p in parts])
     pn = iteration_time(dep=dep, profile=profile, decode=0, context=mean_input,
                         prefill_tokens=max(mean_input, 1), prefill_seqs=1)
-    return ReplicaModel(memory_s=mem, compute_s=comp, overhead_s=parts[0].overhead_s,
+    return ReplicaModel(memory_s=mem, compute_s=comp, serial_s=serial,
+                        overlap_p=profile.overlap_p, overhead_s=parts[0].overhead_s,
                         prefill_s_per_token=pn.compute_s / max(mean_input, 1), max_batch=mb,
                         kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens)
 
@@ -123,7 +129,10 @@ def _pct(x: np.ndarray) -> dict[str, float | None]:
 
 
 def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int, int], None] | None = None,
+             keep_latencies: bool = False) -> dict[str, Any]:
+    """Serve ``req`` per ``cfg``; the DESIGN.md summary (with ``keep_latencies``, also the
+    per-request TTFT and TPOT arrays in arrival order under ``latencies``)."""
     t0 = time.perf_counter()
     n = len(req)
     if cfg.replicas < 1:
@@ -181,7 +190,11 @@ def simulate(req: Requests, cfg: SimConfig, *, trace_out: Path | None = None,
     n_drop = int(sum(np.asarray(d).size for d in dropped))
     if trace_out is not None:
         write_trace(trace_out, req, admit, first, finish)
+    extra: dict[str, Any] = {}
+    if keep_latencies:
+        extra["latencies"] = {"ttft_s": ttft, "tpot_s": tpot}
     return {
+        **extra,
         "requests": n, "completed": int(done.sum()), "dropped": n_drop,
         "wall_s": window, "runtime_s": time.perf_counter() - t0,
         "ttft_s": _pct(ttft), "tpot_s": _pct(tpot), "e2e_s": _pct(e2e),

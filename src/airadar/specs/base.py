@@ -3,6 +3,7 @@ validation errors into one readable :class:`~airadar.errors.SpecError`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from airadar.errors import SpecError
 
 T = TypeVar("T", bound=BaseModel)
+#: fields that name a row rather than describe it; never blamed for a whole-object error
+_IDENTITY = frozenset({"id", "name", "source", "family", "kind"})
 
 
 class Frozen(BaseModel):
@@ -36,11 +39,18 @@ def first_error(exc: ValidationError, prefix: str = "") -> SpecError:
     """Turn a pydantic error into one SpecError naming the field, value and what is allowed."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err.get("loc", ()))
-    field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "value")
     msg = err.get("msg", "invalid")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    return SpecError(field, err.get("input"), msg)
+    value = err.get("input")
+    if not loc and isinstance(value, dict):
+        # a whole-object check: name the first field its message mentions, not the object
+        hits = ((re.search(rf"\b{re.escape(k)}\b", msg), k) for k in value
+                if isinstance(k, str) and k not in _IDENTITY)
+        named = sorted((m.start(), k) for m, k in hits if m)
+        loc, value = (named[0][1], value[named[0][1]]) if named else ("", None)
+    field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "value")
+    return SpecError(field, value, msg)
 
 
 def build(cls: type[T], data: Any, where: str = "") -> T:

@@ -3,13 +3,14 @@ in ``catalog/data/prices.yaml`` with their sources)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from airadar.specs.base import Frozen
 
-Term = Literal["on-demand", "1y", "3y", "spot"]
+Term = Literal["on-demand", "monthly", "1y", "3y", "spot"]
 
 
 class Financials(Frozen):
@@ -21,6 +22,8 @@ class Financials(Frozen):
     term: Term = "on-demand"
     #: tariff for owned sites that ship no sourced tariff (sourced site tariffs take precedence)
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    #: site id -> USD per kWh: a site's own contract tariff, before every other tariff
+    electricity_overrides: dict[str, float] = Field(default_factory=dict)
     pue: float | None = Field(default=None, ge=1, le=3)
     purchase_usd_per_device: float | None = Field(default=None, ge=0)
     maintenance_fraction_per_year: float | None = Field(default=None, ge=0, le=1)
@@ -34,3 +37,9 @@ class Financials(Frozen):
     egress_gb_per_request: float = Field(default=0.0, ge=0)
     #: "site/hardware" -> USD per device-hour, for sites whose price is not shipped
     price_overrides: dict[str, float] = Field(default_factory=dict)
+    #: USD per EUR; default: the ECB reference rate in catalog/data/prices.yaml
+    eur_usd: float | None = Field(default=None, gt=0)
+    #: prices older than this are flagged (default in prices.yaml)
+    max_price_age_days: float | None = Field(default=None, gt=0)
+    #: the date prices are aged against and announced prices take effect (default: today)
+    price_date: date | None = None

@@ -76,9 +76,11 @@ class ModelSpec(Frozen):
     qk_rope_head_dim: int = Field(default=0, ge=0)
     qk_nope_head_dim: int = Field(default=0, ge=0)
     v_head_dim: int = Field(default=0, ge=0)
-    # sliding window: window tokens; pattern N = one global layer in every N
+    # sliding window: window tokens; pattern N = one global layer in every N; or the exact
+    # count of windowed layers (from config.json ``layer_types``), which wins over the pattern
     sliding_window: int = Field(default=0, ge=0)
     sliding_window_pattern: int = Field(default=0, ge=0)
+    sliding_window_layers: int = Field(default=0, ge=0)
     # non-LLM models: tokens (or patches/frames) per sample, or explicit figures
     seq_len: int = Field(default=0, ge=0)
     params_override: float = Field(default=0.0, ge=0)
@@ -94,6 +96,26 @@ class ModelSpec(Frozen):
                     raise ValueError(f"{self.id}: {f} must be > 0 for a transformer")
             if self.num_experts and not (0 < self.experts_per_token <= self.num_experts):
                 raise ValueError(f"{self.id}: experts_per_token must be in 1..num_experts")
+            if self.first_dense_layers > self.num_layers:
+                raise ValueError(f"{self.id}: first_dense_layers={self.first_dense_layers} "
+                                 f"exceeds num_layers={self.num_layers}")
+            if self.sliding_window_layers > self.num_layers:
+                raise ValueError(f"{self.id}: sliding_window_layers="
+                                 f"{self.sliding_window_layers} exceeds num_layers="
+                                 f"{self.num_layers}")
+            mla_parts = {"qk_rope_head_dim": self.qk_rope_head_dim,
+                         "qk_nope_head_dim": self.qk_nope_head_dim,
+                         "v_head_dim": self.v_head_dim}
+            if self.kv_lora_rank:
+                missing = [k for k, v in mla_parts.items() if v <= 0]
+                if missing:
+                    raise ValueError(f"{self.id}: multi-head latent attention (kv_lora_rank="
+                                     f"{self.kv_lora_rank}) needs {missing[0]} > 0")
+            elif self.q_lora_rank or any(mla_parts.values()):
+                given = next(k for k, v in {"q_lora_rank": self.q_lora_rank,
+                                            **mla_parts}.items() if v)
+                raise ValueError(f"{self.id}: {given} is a multi-head latent attention field "
+                                 "and needs kv_lora_rank > 0")
         elif self.params_override <= 0:
             raise ValueError(f"{self.id}: non-transformer models need params_override > 0")
         return self
@@ -118,6 +140,14 @@ class ModelSpec(Frozen):
     @property
     def dim_head(self) -> int:
         return self.head_dim or (self.hidden_size // max(self.num_heads, 1))
+
+    def _local_fraction(self) -> float:
+        """Share of layers whose attention is limited to the sliding window."""
+        if self.sliding_window_layers:
+            return self.sliding_window_layers / max(self.num_layers, 1)
+        if self.sliding_window_pattern:
+            return 1 - 1 / self.sliding_window_pattern
+        return 1.0
 
     def _attn_params(self) -> float:
         h, nh = self.hidden_size, self.num_heads
@@ -187,23 +217,39 @@ class ModelSpec(Frozen):
         return e * (1.0 - (1.0 - k / e) ** max(tokens, 0.0))
 
     def kv_elements_per_token(self, context: float) -> float:
-        """KV-cache elements stored per token of context, averaged over layers (sliding
-        window layers cap their cache at the window)."""
+        """KV-cache elements stored per token of context, summed over layers (sliding
+        window layers cap their cache at the window, so they are averaged over ``context``).
+
+        Standard and grouped-query attention cache a key and a value per KV head:
+        2 x kv_heads x head_dim per layer. Multi-head latent attention (DeepSeek-V2/V3)
+        caches one compressed latent and one shared decoupled RoPE key per token:
+        kv_lora_rank + qk_rope_head_dim per layer, 512 + 64 = 576 for DeepSeek-V3
+        (DeepSeek-V3 Technical Report, arXiv:2412.19437, Sec. 2.1.1: "only the blue-boxed
+        vectors (c_t^KV and k_t^R) need to be cached during generation")."""
         if self.is_mla:
             per_layer = float(self.kv_lora_rank + self.qk_rope_head_dim)
         else:
             per_layer = 2.0 * self.kv_heads * self.dim_head
         layers = float(self.num_layers)
         if self.sliding_window and context > self.sliding_window:
-            frac_local = (1 - 1 / self.sliding_window_pattern) if self.sliding_window_pattern else 1.0
+            frac_local = self._local_fraction()
             eff = (1 - frac_local) + frac_local * self.sliding_window / context
             layers *= eff
         return per_layer * layers
 
     def attention_flops_per_token(self, context: float) -> float:
-        """QK^T and AV FLOPs for one new token attending to ``context`` tokens."""
+        """QK^T and AV FLOPs for one new token attending to ``context`` tokens.
+
+        Standard attention: 2 x heads x head_dim for the scores and the same for the values
+        per context token per layer, times 2 FLOPs per multiply-add. Multi-head latent
+        attention is counted in its absorbed form (W^UK folded into the query, W^UV into
+        the output; DeepSeek-V2, arXiv:2405.04434, Sec. 2.1.2, and DeepSeek-V3,
+        arXiv:2412.19437, Sec. 2.1.1): each head scores against the cached latent plus the
+        RoPE key (kv_lora_rank + qk_rope_head_dim) and reads values from the latent
+        (kv_lora_rank), so 2 x heads x (2 x kv_lora_rank + qk_rope_head_dim) x context per
+        layer. The up-projections themselves are in the parameter count."""
         if self.sliding_window and context > self.sliding_window:
-            frac_local = (1 - 1 / self.sliding_window_pattern) if self.sliding_window_pattern else 1.0
+            frac_local = self._local_fraction()
             context = (1 - frac_local) * context + frac_local * self.sliding_window
         if self.is_mla:  # absorbed form: scores over (kv_lora + rope), values over kv_lora
             width = self.num_heads * (2 * self.kv_lora_rank + self.qk_rope_head_dim)
@@ -258,6 +304,14 @@ def spec_from_hf_config(cfg: dict[str, Any], *, model_id: str, name: str = "",
         data["moe_layer_step"] = 1
     if data.get("sliding_window") is None or not cfg.get("use_sliding_window", True):
         data.pop("sliding_window", None)
+    layer_types = cfg.get("layer_types")
+    if "sliding_window" in data and isinstance(layer_types, list) and layer_types:
+        # e.g. gpt-oss: ["sliding_attention", "full_attention", ...] alternating
+        local = sum(1 for t in layer_types if "sliding" in str(t))
+        if local == 0:
+            data.pop("sliding_window", None)
+        else:
+            data["sliding_window_layers"] = local
     data["tie_embeddings"] = bool(cfg.get("tie_word_embeddings", mtype in {"gemma3_text", "gemma3"}))
     data["mlp_gated"] = mtype not in _NON_GATED
     kind = "encoder" if mtype in {"bert", "roberta", "distilbert", "xlm-roberta"} else "llm"

@@ -95,7 +95,7 @@ class Candidates(Frozen):
     precisions: tuple[str, ...] = ("bf16", "fp8", "int4")
     sparsity: tuple[str, ...] = ("none",)
     modes: tuple[Literal["server", "offline", "single-stream"], ...] = ("server",)
-    terms: tuple[Literal["on-demand", "1y", "3y", "spot"], ...] = ("on-demand",)
+    terms: tuple[Literal["on-demand", "monthly", "1y", "3y", "spot"], ...] = ("on-demand",)
     max_devices_per_replica: int = Field(default=8, ge=1, le=1024)
     stack: str | None = None
 

@@ -49,6 +49,11 @@ class Query:
     assumptions: tuple[str, ...]
     scenario: str = ""
     tp: int | None = None
+    #: MLPerf dataset key (mlperf_datasets.yaml) whose unknown mean input length this row uses
+    dataset: str = ""
+    input_assumed: bool = False
+    #: most sequences the submission scheduled (None = the stack's documented default)
+    batch_cap: int | None = None
 
     @property
     def group(self) -> str:
@@ -57,9 +62,31 @@ class Query:
     @property
     def scenario_kind(self) -> str:
         if self.target in ("tok_s", "samples_s"):
+            if self.mode == "server" and "interactive" in self.scenario.lower():
+                return "Interactive"
             return {"offline": "Offline", "server": "Server", "rate": "Online"}.get(self.mode,
                                                                                    self.mode)
         return "latency"
+
+    @property
+    def subset(self) -> str:
+        """The validation subset the issue tracker and README report separately: Offline,
+        Server, Interactive (MLPerf throughput rows), latency (TTFT/TPOT/latency rows), vendor
+        table (fixed-length offline tables), vendor online (fixed-length rate sweeps)."""
+        if not self.source.startswith("github:mlcommons"):
+            if self.target == "tok_s":
+                return "vendor table" if self.mode == "offline" else "vendor online"
+            return "latency"
+        return self.scenario_kind
+
+    @property
+    def published(self) -> str:
+        """The publication round, for forward-in-time validation: ``mlperf-v4.1``,
+        ``mlperf-v5.1``, ``trtllm-docs``..."""
+        m = re.search(r"inference_results_(v[\d.]+)", self.source)
+        if m:
+            return f"mlperf-{m.group(1)}"
+        return "trtllm-docs" if "tensorrt" in self.source.lower() else "other"
 
 
 @lru_cache(maxsize=1)
@@ -140,17 +167,20 @@ def to_query(row: dict[str, str]) -> Query:
     value = _num(row["value"])
     if value is None or value <= 0:
         raise AiradarError("value missing or not positive")
-    key = next((k for k in datasets() if k in scen.lower()), "")
+    key = next((k for k in sorted(datasets(), key=len, reverse=True) if k in scen.lower()), "")
     ds = datasets().get(key, {})
     beams = int(ds.get("beams", 1))
     inp = _num(row["input_tokens"])
     out = _num(row["output_tokens"])
+    input_assumed = False
     if model.is_llm:
         if inp is None:
-            if "input_tokens_mean" not in ds:
+            inp = dataset_input_tokens(key)
+            if inp is None:
                 raise AiradarError("input length not given and dataset unknown")
-            inp = float(ds["input_tokens_mean"])
-            assumptions.append(f"mean input {inp:.0f} tokens ({ds.get('dataset', key)})")
+            input_assumed = True
+            assumptions.append(f"mean input {inp:.0f} tokens ({ds.get('dataset', key)}; "
+                               f"{'fitted' if key in fitted_input_tokens() else 'prior'})")
         if out is None:
             if "output_tokens_mean" not in ds:
                 raise AiradarError("output length not given and dataset unknown")
@@ -167,7 +197,7 @@ def to_query(row: dict[str, str]) -> Query:
     sl = scen.lower()
     if "offline" in sl:
         mode = "offline"
-    elif "server" in sl:
+    elif "server" in sl or "interactive" in sl:
         mode = "server"
     elif "singlestream" in sl:
         mode = "single-stream"
@@ -216,7 +246,35 @@ def to_query(row: dict[str, str]) -> Query:
                  input_tokens=inp, output_tokens=out, beams=beams, rate_rps=rate,
                  ttft_slo_s=_slo(notes, "TTFT"), tpot_slo_s=_slo(notes, "TPOT"),
                  latency_slo_s=lat_slo, measured=measured, assumptions=tuple(assumptions),
-                 scenario=scen, tp=_tp(metric, row["notes"], count, model))
+                 scenario=scen, tp=_tp(metric, row["notes"], count, model), dataset=key,
+                 input_assumed=input_assumed, batch_cap=_batch_cap(row, fam, assumptions))
+
+
+def _batch_cap(row: dict[str, str], fam: str, assumptions: list[str]) -> int | None:
+    """MLPerf submitters size the engine's batch to the system (vLLM submissions raise
+    max_num_seqs well above its default of 256, e.g. AMD's v5.1 llama2-70b run): the cap is
+    then memory, not the default."""
+    if row["source"].startswith("github:mlcommons") and fam == "vllm":
+        assumptions.append("tuned submission: batch bounded by memory, not vLLM's default 256")
+        return 2048
+    return None
+
+
+def fitted_input_tokens() -> dict[str, float]:
+    """Mean input lengths fitted by ``airadar calibrate`` (shipped profiles' meta)."""
+    from airadar.perf.profiles import profiles_meta
+    return {str(k): float(v) for k, v in (profiles_meta().get("dataset_input_tokens") or {}).items()}
+
+
+def dataset_input_tokens(key: str) -> float | None:
+    """Mean input tokens of an MLPerf dataset: the value fitted with the shipped profiles,
+    else the dataset's documented prior (the fitter sets its own on the queries)."""
+    fitted = fitted_input_tokens()
+    if key in fitted:
+        return fitted[key]
+    ds = datasets().get(key, {})
+    v = ds.get("input_tokens_prior", ds.get("input_tokens_mean"))
+    return float(v) if v is not None else None
 
 
 def map_rows(rows: list[dict[str, str]]) -> tuple[list[Query], dict[str, int], dict[str, str]]:

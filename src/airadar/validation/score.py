@@ -12,38 +12,42 @@ from typing import Any
 from airadar.errors import AiradarError
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
-from airadar.perf.profiles import EfficiencyProfile, lookup
+from airadar.perf.parallelism import Layout
+from airadar.perf.profiles import STACK_BATCH_CAP, EfficiencyProfile, select_profile, stack_family
 from airadar.perf.roofline import Deployment
+from airadar.sim import operating
 from airadar.specs.precision import Sparsity
 from airadar.validation.rows import Query
 
 DENSE = Sparsity()
+#: z of a two-sided 80% interval of a normal in log space
+Z80_SIGMA = est_mod.Z80
 
 
 def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int, float]:
-    """Best layout for offline throughput; returns (deployment, replicas, tok/s)."""
-    best: tuple[float, Deployment, int] | None = None
-    layouts = est_mod.layouts_for(q.count)
-    if q.tp:
-        layouts = [lay for lay in layouts if lay.tp == q.tp and lay.pp == 1] or layouts
-    for lay in layouts:
-        dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
-                         tp=lay.tp, pp=lay.pp)
-        if serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                               output_tokens=q.output_tokens) * 1 < q.beams:
-            continue
-        op = serving.offline(dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens)
-        t = op.throughput_tok_s * lay.replicas / q.beams
-        # ties (within 2%) go to the wider tensor-parallel group: same throughput, lower latency
-        if best is None or t > best[0] * 1.02 or (t > best[0] * 0.98 and dep.tp > best[1].tp):
-            best = (t, dep, lay.replicas)
-    if best is None:
-        raise AiradarError("does not fit memory")
-    return best[1], best[2], best[0]
+    """The layout ``estimate`` chooses for offline throughput (the row's stated TP degree
+    where it has one); returns (deployment, replicas, tok/s)."""
+    lay = None
+    if q.tp and q.count % q.tp == 0:
+        lay = Layout(tp=q.tp, pp=1, replicas=q.count // q.tp)
+    est = est_mod.estimate(model=q.model, hw=q.hw, count=q.count, precision=q.precision,
+                           sparsity=DENSE, input_tokens=q.input_tokens,
+                           output_tokens=q.output_tokens, mode="offline", stack=q.stack,
+                           layout=lay, profile=prof)
+    dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
+                     tp=est.layout.tp, pp=est.layout.pp)
+    assert est.throughput_output_tokens_per_s is not None
+    return dep, est.layout.replicas, est.throughput_output_tokens_per_s / q.beams
 
 
-def predict(q: Query, prof: EfficiencyProfile) -> float:
-    """Predicted value of the row's metric, in SI units."""
+def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim") -> float:
+    """Predicted value of the row's metric, in SI units (the batch cap is the row's stack's,
+    or what the submission configured). Server, Interactive and at-a-rate rows come from the
+    serving simulator (``engine="sim"``, what ``validate`` scores); ``engine="closed"`` uses
+    the closed-form screen (what the fitter uses for the screen's own factors)."""
+    cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
+    if cap != prof.batch_cap:
+        prof = prof.with_values(batch_cap=cap)
     if not q.model.is_llm:
         def bt(b: float) -> float:
             return nonllm.batch_time(model=q.model, hw=q.hw, devices=q.count, precision=q.precision,
@@ -72,6 +76,29 @@ def predict(q: Query, prof: EfficiencyProfile) -> float:
         op = serving.single_stream(dep, prof, input_tokens=q.input_tokens,
                                    output_tokens=q.output_tokens * q.beams)
         return (op.ttft_mean_s + (q.output_tokens - 1) * op.tpot_mean_s) * prof.ttft_tail
+    fixed = not q.source.startswith("github:mlcommons")
+    if engine == "sim" and q.mode in ("server", "rate") and q.rate_rps != 0 and (
+            q.mode == "server" or q.rate_rps):
+        full = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                                   output_tokens=q.output_tokens)
+        rm = operating.replica(dep, prof, input_tokens=q.input_tokens,
+                               output_tokens=q.output_tokens, max_batch=full)
+        if q.mode == "server":
+            hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
+                                 output_tokens=q.output_tokens).rate_rps
+            pt = operating.server_capacity(rm, input_tokens=q.input_tokens,
+                                           output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
+                                           tpot_p99_s=q.tpot_slo_s, hi_rps=hi, fixed_lengths=fixed)
+            if pt is None:
+                raise AiradarError("predicted infeasible under the SLOs")
+            return pt.rate_rps * q.output_tokens * replicas / q.beams
+        assert q.rate_rps is not None
+        pt = operating.at_rate(rm, rate_rps=q.rate_rps / replicas * q.beams,
+                               input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+                               fixed_lengths=fixed)
+        return {"tok_s": min(pt.throughput_tok_s, q.rate_rps / replicas * q.output_tokens)
+                * replicas / q.beams, "ttft_mean": pt.ttft_mean_s, "ttft_p99": pt.ttft_p99_s,
+                "tpot_mean": pt.tpot_mean_s, "tpot_p99": pt.tpot_p99_s}[q.target]
     if q.mode == "server":
         op_s = serving.server(dep, prof, input_tokens=q.input_tokens,
                               output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
@@ -90,11 +117,28 @@ def predict(q: Query, prof: EfficiencyProfile) -> float:
             "tpot_p99": op.tpot_p99_s}[q.target]
 
 
+def step_at_measured_batch(q: Query, prof: EfficiencyProfile) -> float:
+    """Predicted decode step time at the batch a Server/online run actually held: by
+    Little's law over its decode phase, batch = output tokens/s x mean TPOT (per replica),
+    with that batch's share of prompt tokens chunked into every step. Compared with the
+    measured mean TPOT it fits the step model where the engine really operated, not only at
+    its offline peak."""
+    if q.target != "tpot_mean" or not q.rate_rps:
+        raise AiradarError("not a mean-TPOT row at a known load")
+    cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
+    dep, replicas, _ = _llm_offline_dep(q, prof.with_values(batch_cap=cap))
+    b = max(q.rate_rps / replicas * q.beams * q.output_tokens * q.measured, 1.0)
+    return serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
+                               output_tokens=q.output_tokens).time_s
+
+
 def _burst(q: Query, dep: Deployment, prof: EfficiencyProfile, replicas: int) -> float:
     """All requests sent at once (QPS=INF): they are served in waves of the largest batch;
     the mean request waits half the waves before it, then its own prefill."""
     found = re.search(r"(\d+) requests", q.scenario)
-    n = float(found.group(1)) if found else 500.0
+    if not found:
+        raise AiradarError("all-at-once run without its request count")
+    n = float(found.group(1))
     limit = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
                                 output_tokens=q.output_tokens)
     b = max(1.0, min(float(limit), n / replicas))
@@ -154,16 +198,7 @@ def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = 
 
 
 def _profile_for(q: Query, profiles: dict[str, EfficiencyProfile] | None) -> EfficiencyProfile:
-    if profiles is None:
-        return lookup(q.hw.hw_class, q.stack, q.hw.id, q.precision.compute_dtype)
-    from airadar.perf.profiles import SPEC_ONLY, STACK_BATCH_CAP, stack_family
-    fam = stack_family(q.stack)
-    for key in (f"{q.hw.hw_class}/{fam}@{q.precision.compute_dtype}", f"{q.hw.hw_class}/{fam}",
-                f"{q.hw.hw_class}/*", "*/*"):
-        if key in profiles:
-            p = profiles[key]
-            return p.with_values(batch_cap=STACK_BATCH_CAP.get(fam, p.batch_cap))
-    return SPEC_ONLY.with_values(batch_cap=STACK_BATCH_CAP.get(fam, SPEC_ONLY.batch_cap))
+    return select_profile(q.hw, q.precision, q.stack, profiles=profiles)
 
 
 def summary(scored: list[Scored]) -> dict[str, Any]:
@@ -180,6 +215,7 @@ def summary(scored: list[Scored]) -> dict[str, Any]:
     for s in scored:
         q = s.query
         groups["scenario"][q.scenario_kind].append(s)
+        groups["subset"][q.subset].append(s)
         groups["metric"][q.target].append(s)
         groups["hardware"][q.hw.id].append(s)
         groups["model"][q.model.id].append(s)
@@ -187,3 +223,48 @@ def summary(scored: list[Scored]) -> dict[str, Any]:
         groups["profile"][s.profile].append(s)
     return {"overall": block(scored),
             "groups": {g: {k: block(v) for k, v in sorted(d.items())} for g, d in groups.items()}}
+
+
+#: smallest group a "worst model / worst hardware" figure is reported for
+WORST_MIN_ROWS = 4
+
+
+def subsets(scored: list[Scored]) -> dict[str, dict[str, Any]]:
+    """Per validation subset: rows, median APE, and the worst model and worst hardware group
+    (median APE over groups of at least ``WORST_MIN_ROWS`` rows), so a pooled median never
+    hides a whole model or device."""
+    by: dict[str, list[Scored]] = defaultdict(list)
+    for s in scored:
+        by[s.query.subset].append(s)
+    by["all"] = list(scored)
+
+    def worst(items: list[Scored], key: Any) -> dict[str, Any] | None:
+        g: dict[str, list[float]] = defaultdict(list)
+        for s in items:
+            g[key(s)].append(s.ape)
+        cands = [(statistics.median(v), k, len(v)) for k, v in g.items() if len(v) >= WORST_MIN_ROWS]
+        if not cands:
+            return None
+        m, k, n = max(cands)
+        return {"name": k, "median_ape": m, "rows": n}
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, items in sorted(by.items()):
+        if not items:
+            continue
+        apes = [s.ape for s in items]
+        out[name] = {"rows": len(items), "median_ape": statistics.median(apes),
+                     "within_25pct": sum(a <= 0.25 for a in apes) / len(apes),
+                     "worst_model": worst(items, lambda s: s.query.model.id),
+                     "worst_hardware": worst(items, lambda s: s.query.hw.id),
+                     "models_over_30pct": sorted(
+                         k for k, v in _groups(items, lambda s: s.query.model.id).items()
+                         if len(v) >= WORST_MIN_ROWS and statistics.median(v) > 0.30)}
+    return out
+
+
+def _groups(items: list[Scored], key: Any) -> dict[str, list[float]]:
+    g: dict[str, list[float]] = defaultdict(list)
+    for s in items:
+        g[key(s)].append(s.ape)
+    return g
