@@ -9,7 +9,7 @@ Targets (issue #12): the client sustains >= 300 streamed requests/s on 2 cores w
 2. Added TTFT: one client at a time, the server set to TTFT 0; the client's measured TTFT p50
    minus the server's own first-chunk time (its log) is what the whole path adds: httpx,
    parsing, the loopback and both processes waking up. A bare asyncio-socket client on the
-   same server gives the floor that the machine itself sets.
+   same server (tests/loadtest/bare_client.py) gives the floor that the machine itself sets.
 
     python benchmarks/bench_loadtest_client.py [--rate 300] [--requests 900]
 """
@@ -17,7 +17,6 @@ Targets (issue #12): the client sustains >= 300 streamed requests/s on 2 cores w
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import subprocess
@@ -38,23 +37,6 @@ def _server(*args: str) -> tuple[subprocess.Popen[str], int]:
                          cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert p.stdout is not None
     return p, int(p.stdout.readline().split()[1])
-
-
-async def _bare(port: int, n: int) -> float:
-    """TTFT p50 of a bare asyncio-socket client (no HTTP library): the machine's floor."""
-    r, w = await asyncio.open_connection("127.0.0.1", port)
-    xs = []
-    for _ in range(n):
-        body = json.dumps({"model": "m", "prompt": "a b", "max_tokens": 2, "stream": True}).encode()
-        t = time.perf_counter()
-        w.write(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        await r.readuntil(b"\r\n\r\n")
-        await r.readuntil(b"data: {")
-        xs.append(time.perf_counter() - t)
-        await r.readuntil(b"0\r\n\r\n")
-    w.close()
-    return statistics.median(xs)
 
 
 def main() -> None:
@@ -95,7 +77,9 @@ def main() -> None:
             truth = statistics.median(json.loads(x)["ttft_s"]
                                       for x in log.read_text().splitlines()[-200:])
             meas = statistics.median(r.ttft_s for r in one.records if r.ttft_s is not None)
-            bare = asyncio.run(_bare(port, 200))
+            bare = float(subprocess.run(
+                [sys.executable, "-m", "tests.loadtest.bare_client", str(port), "200"], cwd=ROOT,
+                capture_output=True, text=True, check=True).stdout)
             print(f"added TTFT at p50: {(meas - truth) * 1e3:.2f} ms (measured "
                   f"{meas * 1e3:.2f} ms, server's first chunk at {truth * 1e3:.2f} ms); bare "
                   f"asyncio socket client: {bare * 1e3:.2f} ms")
