@@ -86,10 +86,11 @@ def test_concurrency_sweep_and_chat_on_llama_server(llama_url: str, tmp_path: Pa
 
 @pytest.mark.slow
 def test_slo_rate_search_on_llama_server(llama_url: str, tmp_path: Path) -> None:
-    """The server serves one request at a time: at 1 req/s the p99 TTFT stays under 1.5 s, at
-    30 req/s the sixth request queues behind five others and breaks it; the search reports 1."""
-    res = _lt(llama_url, tmp_path, "--rate", "1,30", "--arrivals", "constant", "-n", "6",
-              "--ttft-p99-ms", "1500", "--refine", "0")
+    """The server serves one request at a time (8 prompt words, 8 tokens: 0.2-0.5 s each
+    here): at 1 req/s the p99 TTFT stays under 1 s, at 30 req/s the tenth request queues behind
+    nine others and breaks it; the search reports 1."""
+    res = _lt(llama_url, tmp_path, "--rate", "1,30", "--arrivals", "constant", "-n", "10",
+              "--ttft-p99-ms", "1000", "--refine", "0")
     assert res["sweep"]["max_rate_within_slo"] == 1, [p["ttft_s"] for p in res["points"]]
     assert res["sweep"]["first_rate_breaking_slo"] == 30
     assert [p["load"]["rate"] for p in res["points"]] == [1, 30]
