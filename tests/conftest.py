@@ -1,10 +1,12 @@
-"""Shared fixtures: an isolated AIRADAR_HOME per test and paths to shared data."""
+"""Shared fixtures: an isolated AIRADAR_HOME per test, paths to shared data, and scripted
+OpenAI-compatible servers on 127.0.0.1 (tests/loadtest/scripted_server.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,47 @@ def tiny_llama_config(path: Path, vocab: int = 1000) -> Path:
                                 "num_attention_heads": 4, "num_key_value_heads": 2,
                                 "intermediate_size": 256, "vocab_size": vocab}))
     return path
+
+
+class Server:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.loadtest.scripted_server", *args], cwd=ROOT,
+            stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.startswith("PORT "), line
+        self.port = int(line.split()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., Server]]:
+    """Start scripted servers with the given options; all are killed after the test."""
+    started: list[Server] = []
+
+    def start(*args: str) -> Server:
+        s = Server(*args)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture()
+def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server (the binaries pgserver ships on PyPI), on a Unix socket."""
+    pgserver = pytest.importorskip("pgserver")
+    pytest.importorskip("psycopg")
+    srv = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="stop")
+    try:
+        yield srv.get_uri()
+    finally:
+        srv.cleanup()

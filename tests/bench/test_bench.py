@@ -133,18 +133,6 @@ def test_real_minilm_from_pypi(tmp_path: Path) -> None:
     assert out["settings"]["quality"]["cosine"] > 0.8
 
 
-@pytest.fixture()
-def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A real PostgreSQL server (the binaries pgserver ships on PyPI), on a Unix socket."""
-    pgserver = pytest.importorskip("pgserver")
-    pytest.importorskip("psycopg")
-    srv = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="stop")
-    try:
-        yield srv.get_uri()
-    finally:
-        srv.cleanup()
-
-
 def test_postgresql_store_round_trip(tmp_path: Path, tiny: Path, postgres_url: str) -> None:
     """The same bench and results commands against PostgreSQL by URL: schema created and
     versioned, every sample stored, read back by a second process."""

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,22 +62,31 @@ def load(path: Path, *, n_ctx: int, threads: int | None, logits_all: bool = Fals
                           "logits_all": logits_all, "verbose": False, "vocab_only": vocab_only}
     if threads:
         kw["n_threads"] = kw["n_threads_batch"] = threads
-    low = lib.llama_cpp  # the ctypes layer Llama() reads its default model params from
+    try:
+        with no_extra_bufts(lib), _quiet():
+            return lib.Llama(**kw)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise BackendError(f"llama.cpp cannot load {path}: {str(exc).splitlines()[0][:160]}"
+                           ) from None
+
+
+@contextlib.contextmanager
+def no_extra_bufts(lib: Any) -> Iterator[None]:
+    """Models loaded inside get ``use_extra_bufts=False`` (where the binding has the field):
+    the AMX repacking path crashes with quantized weights on some CPUs. Llama() reads its
+    defaults from the ctypes layer at call time, so the default is swapped there."""
+    low = lib.llama_cpp
     orig = low.llama_model_default_params
 
-    def no_extra_bufts() -> Any:
+    def patched() -> Any:
         p = orig()
         if hasattr(p, "use_extra_bufts"):
             p.use_extra_bufts = False
         return p
 
-    low.llama_model_default_params = no_extra_bufts
+    low.llama_model_default_params = patched
     try:
-        with _quiet():
-            return lib.Llama(**kw)
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise BackendError(f"llama.cpp cannot load {path}: {str(exc).splitlines()[0][:160]}"
-                           ) from None
+        yield
     finally:
         low.llama_model_default_params = orig
 

@@ -73,6 +73,11 @@ class Store:
             raise BackendError(f"cannot open result store {_redact(url)}: "
                                f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}") from None
 
+    @property
+    def public_url(self) -> str:
+        """The URL with any password hidden: safe to print or keep."""
+        return _redact(self.url)
+
     def start_run(self, *, backend: str, model: str, scenario: str, settings: dict[str, Any],
                   environment: dict[str, Any]) -> int:
         with self.engine.begin() as c:

@@ -25,6 +25,7 @@ def _register() -> None:
         bench_cmd,
         catalog_cmd,
         cost_cmd,
+        loadtest_cmd,
         perf_cmd,
         plan_cmd,
         prices_cmd,

@@ -140,7 +140,8 @@ def validate(
 def calibrate(
     from_csv: Path = typer.Option(None, "--from-csv", help="measurements (calibration.csv format)"),
     from_store: str = typer.Option(None, "--from-store",
-                                   help="result store (path or URL) of this machine's bench runs"),
+                                   help="result store (path or URL) of this machine's bench and "
+                                        "loadtest runs"),
     folds: int = typer.Option(4, help="cross-validation folds, grouped by hardware (0 = skip)"),
     forward: str = typer.Option("mlperf-v5.1", "--forward",
                                 help="publication round to predict from every older row "
@@ -367,8 +368,9 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
                   f"{meas['mem_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s ({when})")
     for stack, r in res["stacks"].items():
         cv = r["cross_validated"]
-        t = Table(title=f"{stack}: median APE on {r['spec_only']['points']} points "
-                        f"({len(cv['held_out_models'])} models, leave one model out)")
+        src = ", ".join(f"{n} from {k}" for k, n in r["points_by_source"].items())
+        t = Table(title=f"{stack}: median APE on {r['spec_only']['points']} points ({src}; "
+                        f"{len(cv['held_out_models'])} models, leave one model out)")
         for c in ("metric", "spec-only", "fitted (in-sample)", "cross-validated"):
             t.add_column(c)
         for k, name in (("ttft_median_ape", "TTFT"), ("tpot_median_ape", "decode step (TPOT)")):

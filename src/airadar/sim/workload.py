@@ -75,7 +75,8 @@ def _read_numbers(p: Path, name: str) -> np.ndarray:
 
 def arrivals(*, kind: str, rate_rps: float, n: int, rng: np.random.Generator,
              burstiness: float = 1.0, daily_curve: tuple[float, ...] | None = None) -> np.ndarray:
-    """Arrival times (s) of ``n`` requests. Poisson: exponential gaps; gamma: gaps with the
+    """Arrival times (s) of ``n`` requests. Poisson: exponential gaps; constant: every
+    1/rate seconds; gamma: gaps with the
     coefficient of variation ``burstiness`` (1 = Poisson, > 1 bursty); daily: a Poisson process
     whose rate follows the 24-hour curve (thinning, Lewis & Shedler 1979)."""
     if rate_rps <= 0:
@@ -84,6 +85,8 @@ def arrivals(*, kind: str, rate_rps: float, n: int, rng: np.random.Generator,
         raise SpecError("requests", n, "an integer >= 1")
     if kind == "poisson":
         gaps = rng.exponential(1.0 / rate_rps, size=n)
+    elif kind == "constant":
+        gaps = np.full(n, 1.0 / rate_rps)
     elif kind == "gamma":
         if burstiness <= 0:
             raise SpecError("burstiness", burstiness, "a coefficient of variation > 0")
@@ -107,7 +110,7 @@ def arrivals(*, kind: str, rate_rps: float, n: int, rng: np.random.Generator,
             t = cand[-1]
         return out
     else:
-        raise SpecError("arrivals", kind, "poisson, gamma or daily")
+        raise SpecError("arrivals", kind, "poisson, constant, gamma or daily")
     return np.cumsum(gaps)
 
 

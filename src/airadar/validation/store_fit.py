@@ -1,5 +1,14 @@
 """Calibrate a host profile from airadar's own measurements (``airadar bench`` runs of
-random-weight LLMs in the result store), cross-validated by leaving one model out.
+random-weight LLMs in the result store, and ``airadar loadtest`` runs of a served model),
+cross-validated by leaving one model out.
+
+A load-test run becomes a point only when it maps onto what the fit models: one client at a
+time (closed loop, concurrency 1, so no request queues behind another and the server decodes a
+batch of one), a ``--deployment`` naming the catalog model, the stack and the precision, and
+completed requests. Its TTFT then includes the HTTP round trip and the server's own overhead
+(both small next to a CPU prefill, and part of what a user of that server sees); its TPOT is
+the server's decode step. Other load tests (open loop, more clients) are read and skipped:
+their latencies are mostly queueing, which the simulator, not this fit, accounts for.
 
 The host's peak FLOP/s and bandwidth are measured (``bench.host``); the fitted factors are
 the matrix efficiency of prefill (large GEMMs) and of decode (GEMMs with as few rows as the
@@ -38,6 +47,7 @@ class Point:
     tpot_s: float
     stack: str = "pytorch"
     precision: str = "fp32"
+    source: str = "bench"  # "bench" or "loadtest"
 
 
 STACK_OF_BACKEND = {"torch": "pytorch", "llamacpp": "llama.cpp"}
@@ -46,6 +56,11 @@ STACK_OF_BACKEND = {"torch": "pytorch", "llamacpp": "llama.cpp"}
 def points_from_store(store: Any, base: Path) -> list[Point]:
     out: list[Point] = []
     for r in store.list_runs():
+        if r["backend"] == "openai-http":
+            lp = _loadtest_point(store, r)
+            if lp is not None:
+                out.append(lp)
+            continue
         if (r["backend"] not in STACK_OF_BACKEND or r["scenario"] != "llm"
                 or r["status"] != "complete"):
             continue
@@ -79,6 +94,31 @@ def points_from_store(store: Any, base: Path) -> list[Point]:
                                  tpot_s=statistics.median(tp),
                                  stack=STACK_OF_BACKEND[r["backend"]], precision=prec))
     return out
+
+
+def _loadtest_point(store: Any, r: dict[str, Any]) -> Point | None:
+    """A load-test run as a batch-1 point (see the module docstring), else None."""
+    st = r["settings"]
+    dep, load = st.get("deployment") or {}, st.get("load") or {}
+    if (r["scenario"] != "loadtest" or r["status"] != "complete" or load.get("shape") != "closed"
+            or load.get("concurrency") != 1 or not dep.get("stack") or not dep.get("model")):
+        return None
+    try:
+        spec = resolve.model(str(dep["model"]))
+    except AiradarError:
+        return None
+    reqs = [s["extra"] for s in store.get_samples(r["id"]) if s["kind"] == "request"]
+    ok = [x for x in reqs if x.get("ok") and x.get("ttft_s") and x.get("tpot_s")]
+    if not ok:
+        return None
+    return Point(model=spec, batch=1,
+                 input_tokens=int(statistics.median(x.get("input_tokens") or x["prompt_words"]
+                                                    for x in ok)),
+                 output_tokens=int(statistics.median(x["output_tokens"] for x in ok)),
+                 ttft_s=statistics.median(x["ttft_s"] for x in ok),
+                 tpot_s=statistics.median(x["tpot_s"] for x in ok),
+                 stack=str(dep["stack"]), precision=str(dep.get("precision") or "fp32"),
+                 source="loadtest")
 
 
 def predict(p: Point, hw: HardwareSpec, prof: EfficiencyProfile) -> tuple[float, float]:
@@ -177,7 +217,10 @@ def calibrate_stack(points: list[Point], host: dict[str, Any], host_id: str, sta
             cv_tt.append(abs(a - p.ttft_s) / p.ttft_s)
             cv_tp.append(abs(b - p.tpot_s) / p.tpot_s)
     final = fit(points, hw, key)
+    sources = {src: sum(1 for p in points if p.source == src)
+               for src in sorted({p.source for p in points})}
     return {"profile": final.base, "by_weights": final.by_weights, "key": key,
+            "points_by_source": sources,
             "spec_only": spec, "fitted_in_sample": ape(points, hw, final),
             "cross_validated": {"ttft_median_ape": statistics.median(cv_tt),
                                 "tpot_median_ape": statistics.median(cv_tp),
