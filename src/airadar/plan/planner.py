@@ -19,7 +19,7 @@ from airadar.catalog.loader import load_hardware
 from airadar.catalog.prices import cloud_price_table
 from airadar.catalog.sites import load_prices, load_sites
 from airadar.catalog.sites import site as get_site
-from airadar.cost.deployment import deployment_cost
+from airadar.cost.deployment import DeploymentCost, deployment_cost
 from airadar.cost.pricing import PriceAge, max_age_days, usd_per
 from airadar.errors import AiradarError, InfeasibleError
 from airadar.plan import hetero
@@ -224,7 +224,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
                 kgco2e_month=_finite(grid.kgco2e_month[i, j]),
                 facility_kw=float(grid.facility_kw[i, j]),
                 billed_devices=int(grid.billed_devices[i, j, k]),
-                utilization=float(grid.utilization[i]), verdict=verdicts[s.id],
+                utilization=float(grid.load[i, j]), verdict=verdicts[s.id],
                 price_age=grid.price_age.get((int(grid.hw_index[i]), int(j),
                                               0 if s.owned else int(k)))))
     rank = {"allow": 0, "conditions": 1, "deny": 2}
@@ -260,18 +260,27 @@ def _finite(x: float) -> float:
     return math.inf if math.isnan(x) else float(x)
 
 
+def detail_cost(c: Candidate, sc: Scenario, avg_rps: float, model: ModelSpec,
+                today: date) -> DeploymentCost:
+    """The detailed cost of a ranked candidate, from ``cost.deployment`` with the figures the
+    ranking used (devices billed, load per device, average rate for egress): the same
+    ``cost.fleet`` formula, so its $/hour equals the ranked one (tested)."""
+    fin = sc.financial.model_copy(update={"utilization": max(min(c.utilization, 1.0), 1e-6),
+                                           "term": c.term})
+    devices = c.billed_devices if c.site.kind == "device" else c.option.devices
+    tput = avg_rps * sc.workload.output_mean / fin.utilization if model.is_llm else None
+    return deployment_cost(hw=c.option.hw, devices=devices, site=c.site, fin=fin,
+                           throughput_tok_s=tput, bottleneck=c.option.bottleneck,
+                           requests_per_s=avg_rps, today=today)
+
+
 def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: ModelSpec,
                  today: date) -> list[Candidate]:
     out = []
     for n, c in enumerate(ranked):
         if n < TOP_DETAIL or c.pareto:
-            fin = sc.financial.model_copy(update={"utilization": max(min(c.utilization, 1.0), 1e-6),
-                                                   "term": c.term})
-            tput = avg * sc.workload.output_mean / c.utilization if model.is_llm else None
             try:
-                d = deployment_cost(hw=c.option.hw, devices=c.option.devices, site=c.site, fin=fin,
-                                    throughput_tok_s=tput, bottleneck=c.option.bottleneck,
-                                    requests_per_s=avg, today=today)
+                d = detail_cost(c, sc, avg, model, today)
                 c = Candidate(**{**c.__dict__, "detail": d.to_json()})
             except AiradarError as exc:  # the score stands; say why the detail is missing
                 c = Candidate(**{**c.__dict__, "detail": {"cost_error": str(exc)}})

@@ -14,14 +14,12 @@ from datetime import date
 import numpy as np
 
 from airadar.catalog.sites import default
-from airadar.cost import pricing, tco
+from airadar.cost import fleet, pricing
 from airadar.cost.deployment import (
     CostUnavailable,
-    OwnedTerms,
     host_overhead_w,
     owned_terms,
 )
-from airadar.cost.energy import ACTIVITY
 from airadar.plan.options import PerfOption
 from airadar.policy.sovereignty import SiteVerdict
 from airadar.specs.financial import Financials
@@ -47,6 +45,8 @@ class Grid:
     billed_devices: np.ndarray
     reason: np.ndarray
     utilization: np.ndarray  # per option
+    #: load of each device [option, site]: the pooled utilisation, per user on users' devices
+    load: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     #: the age and labels of the prices of (hardware index, site, term); owned sites at term 0
     price_age: dict[tuple[int, int, int], pricing.PriceAge] = field(default_factory=dict)
     hw_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # per option
@@ -56,22 +56,6 @@ class Grid:
     @property
     def count(self) -> int:
         return int(self.reason.size)
-
-
-def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float,
-                           terms: OwnedTerms | None = None) -> float:
-    """Owned fixed $/h of one device (capital, network, maintenance, colo) via tco.owned_cost."""
-    t = terms or owned_terms(site, fin)
-    bd = tco.owned_cost(purchase_usd=hw_price, years=t.years, it_power_avg_w=0.0,
-                        it_power_provisioned_w=provisioned_w, pue=max(site.pue.value, 1.0),
-                        tariff_usd_per_kwh=0.0, discount_rate=fin.discount_rate,
-                        residual_fraction=fin.residual_fraction,
-                        network_share_fraction=t.network_share_fraction,
-                        installation_usd=fin.installation_usd_per_device,
-                        maintenance_fraction_per_year=t.maintenance_fraction_per_year,
-                        software_usd_per_year=fin.software_usd_per_device_year,
-                        colo_usd_per_kw_month=t.colo_usd_per_kw_month)
-    return bd.usd_per_hour
 
 
 def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, SiteVerdict],
@@ -89,9 +73,8 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     tdp = np.array([o.hw.tdp_w if o.hw.tdp_w else np.nan for o in options])
     idle = np.array([o.hw.idle_w if o.hw.idle_w is not None else
                      (o.hw.tdp_w or np.nan) * idle_frac for o in options])
-    act = np.array([ACTIVITY.get(o.bottleneck, 1.0) for o in options])
+    act = np.array([fleet.activity(o.bottleneck) for o in options])
     host = np.array([host_overhead_w(o.hw, fin)[0] for o in options])
-    per_dev_w = idle + (tdp - idle) * util * act + host
     # ---- per (option, site) -----------------------------------------------------------
     pue = np.array([fin.pue or s.pue.value for s in sites])
     grid_g = np.array([s.grid_gco2_per_kwh.value for s in sites])
@@ -130,8 +113,12 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
                 if s.kind == "device":
                     fixed[hi, j] = 0.0  # the user's own device: no operator capital
                 elif pq is not None:
-                    fixed[hi, j] = owned_per_device_fixed(pq.usd, s, fin, provisioned,
-                                                          site_terms[s.id])
+                    st = site_terms[s.id]
+                    fixed[hi, j] = fleet.owned_fixed_per_device(
+                        purchase_usd=pq.usd, site=s, fin=fin, provisioned_w=provisioned,
+                        years=st.years, maintenance_fraction_per_year=st.maintenance_fraction_per_year,
+                        network_share_fraction=st.network_share_fraction,
+                        colo_usd_per_kw_month=st.colo_usd_per_kw_month).usd_per_hour
                     ages[(hi, j, 0)] = pricing.price_age([pq, *site_terms[s.id].quotes], fin,
                                                          today)
             else:
@@ -152,17 +139,24 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
             price_o[i, j, k], dpi_o[i, j, k] = q.usd, q.devices_per_instance
     billed = np.where(owned[None, :, None], dev_os[:, :, None],
                       np.ceil(dev_os[:, :, None] / dpi_o) * dpi_o)
-    it_w = dev_os * per_dev_w[:, None]
-    # users' own devices are on anyway: count only the extra power of serving (above idle)
+    # load per device: the pooled utilisation; on the users' own devices, each device's share
+    load = np.broadcast_to(util[:, None], (no, ns)).copy()
     if is_device.any():
         dev_cap = cap / dev  # requests/s one device serves
-        util_dev = np.clip(avg_rps / (dev_os * dev_cap[:, None]), 0.0, 1.0)
-        active_w = dev_os * (tdp - idle)[:, None] * util_dev * act[:, None]
-        it_w = np.where(is_device[None, :], active_w, it_w)
+        load[:, is_device] = np.clip(avg_rps / (dev_os[:, is_device] * dev_cap[:, None]), 0.0, 1.0)
+    it_w = fleet.it_power_w(devices=dev_os, tdp_w=tdp[:, None], idle_w=idle[:, None], load=load,
+                            bottleneck_activity=act[:, None], host_w=host[:, None],
+                            users_device=is_device[None, :])
     fac_kw = it_w * pue[None, :] / 1000.0
-    energy_h = np.where(owned & ~is_device, 1.0, 0.0)[None, :] * fac_kw * np.nan_to_num(tariff)[None, :]
-    owned_h = dev_os * fixed[oi, :] + energy_h + fin.staff_usd_per_year / 8760.0
-    usd_h = np.where(owned[None, :, None], owned_h[:, :, None], billed * price_o)
+    egress_usd_per_gb = np.array([s.egress_usd_per_gb for s in sites])
+    usd_h = fleet.usd_per_hour(
+        owned=owned[None, :, None], users_device=is_device[None, :, None],
+        devices=dev_os[:, :, None], billed_devices=billed,
+        fixed_usd_per_device_hour=fixed[oi, :][:, :, None], price_usd_per_device_hour=price_o,
+        facility_kw=fac_kw[:, :, None], tariff_usd_per_kwh=tariff[None, :, None],
+        staff_usd_per_year=fin.staff_usd_per_year,
+        egress_usd_per_gb=egress_usd_per_gb[None, :, None],
+        egress_gb_per_hour=fleet.egress_gb_per_hour(requests_per_s=avg_rps, fin=fin))
     kwh_m = fac_kw * HOURS_PER_MONTH
     co2 = kwh_m * grid_g[None, :] / 1000.0
     tok_h = avg_rps * out_tokens * 3600.0
@@ -224,7 +218,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     unlock = _unlock(reason, other_bad, options, sites, terms, oi, fixed, quotable)
     return Grid(usd_per_hour=usd_h, it_power_w=it_w, facility_kw=fac_kw, kwh_month=kwh_m,
                 kgco2e_month=co2, usd_per_mtok=per_mtok, billed_devices=billed, reason=reason,
-                utilization=util, price_age=ages, hw_index=oi, unlock=unlock)
+                utilization=util, load=load, price_age=ages, hw_index=oi, unlock=unlock)
 
 
 def _unlock(reason: np.ndarray, other_bad: np.ndarray, options: list[PerfOption],
