@@ -64,10 +64,12 @@ def test_every_row_has_source_date_and_known_hardware_and_site() -> None:
 
 
 def test_gpus_without_a_catalog_row_are_listed_with_the_reason() -> None:
-    """A100 PCIe, RTX 4000 SFF Ada and RTX PRO 6000 Max-Q have no hardware row: unused, named."""
+    """GPUs without a hardware row (A100 PCIe, RTX 4000 SFF Ada; RTX PRO 6000 Max-Q until its
+    row lands) are unused and say so."""
     reasons = {r.provider + " " + r.item: r.unused for r in load_price_rows()
                if r.kind == "cloud" and r.hardware is None}
-    assert len(reasons) == 3
+    assert "Azure Standard_NC24ads_A100_v4" in reasons
+    assert "Hetzner GEX44 (dedicated server)" in reasons
     assert all("no catalog row" in v for v in reasons.values())
 
 
@@ -197,3 +199,23 @@ def test_add_price_then_list_it(tmp_path: Path) -> None:
     import json
     rows = json.loads(r.stdout)
     assert len(rows) == 1 and rows[0]["status"] == "used" and rows[0]["as_of"] == "2026-11-30"
+
+
+def test_a_more_exact_hardware_row_is_used_once_it_exists(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the catalog gains rtx-pro-6000-maxq (being added on another branch), Hetzner's
+    GEX131 price and the LDLC Max-Q street price map to it instead of being left out."""
+    import yaml
+
+    from airadar.catalog.loader import DATA
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("AIRADAR_HOME", str(home))
+    rows = yaml.safe_load((DATA / "hardware.yaml").read_text())
+    row = next(r for r in rows if r["id"] == "rtx-pro-6000")
+    row = {**row, "id": "rtx-pro-6000-maxq", "name": "test Max-Q row", "aliases": []}
+    (home / "hardware").mkdir(parents=True)
+    (home / "hardware" / "maxq.yaml").write_text(yaml.safe_dump([row]))
+    mapped = {r.key: r for r in load_price_rows() if r.hardware == "rtx-pro-6000-maxq"}
+    assert {r.kind for r in mapped.values()} == {"cloud", "purchase"}
+    assert all(not r.unused for r in mapped.values())

@@ -107,3 +107,18 @@ def test_scoring_and_detail_price_eur_cloud_the_same() -> None:
     for c in res.ranked[:6]:
         assert c.detail["usd_per_hour"] == pytest.approx(c.usd_per_hour)
         assert c.price_age is not None and c.detail["price_as_of"] == c.price_age.oldest
+
+
+def test_tariff_order() -> None:
+    """A site's contract tariff (scenario) beats the Eurostat country row, which beats the
+    scenario's fallback; edge sites take no country row (band IC is a data-centre band)."""
+    from airadar.cost.pricing import tariff_quote
+
+    fin = Financials(electricity_usd_per_kwh=0.3, electricity_overrides={"onprem-de": 0.18},
+                     eur_usd=1.0)
+    own = tariff_quote(site("onprem-de"), fin)
+    country = tariff_quote(site("onprem-fr"), fin)
+    edge = tariff_quote(site("edge-factory-de"), fin)
+    assert own is not None and own.usd == 0.18
+    assert country is not None and country.usd == pytest.approx(0.1534)  # Eurostat FR band IC
+    assert edge is not None and edge.usd == 0.3 and edge.source.startswith("scenario")

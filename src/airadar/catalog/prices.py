@@ -136,10 +136,20 @@ def _currency(raw: str, file: str, line: int) -> tuple[str, tuple[str, ...]]:
 def _mapping() -> dict[str, Any]:
     data = read_yaml(PRICE_DIR / "mapping.yaml", "prices/mapping.yaml")
     hw_ids = {h.id for h in load_hardware()}
+    # ``prefer`` names a more exact hardware row; it is used once the catalog has it
     for name, m in data["hardware"].items():
+        if m.get("prefer") in hw_ids:
+            m["id"], m["note"] = m["prefer"], ""
         if m.get("id") and m["id"] not in hw_ids:
             raise CatalogError(f"hardware {m['id']!r} is not in the hardware catalog",
                                file="prices/mapping.yaml", row=name, column="id")
+    for name, m in data["purchase"].items():
+        if m.get("prefer") in hw_ids:
+            m["hardware"], m["reason"] = m["prefer"], ""
+            m.setdefault("role", "accelerator")
+        if m.get("hardware") and m["hardware"] not in hw_ids:
+            raise CatalogError(f"hardware {m['hardware']!r} is not in the hardware catalog",
+                               file="prices/mapping.yaml", row=name, column="hardware")
     return dict(data)
 
 
@@ -231,7 +241,7 @@ def _power_rows(m: dict[str, Any]) -> list[PriceRow]:
                 "country": r["country"], "currency": currency, "source": r["source"],
                 "as_of": r["as_of"], "labels": labels}
         if r["item"] == pw["tariff_item"]:
-            per_kwh = value / 1000 if "per MWh" in r["unit"] else value
+            per_kwh = round(value / 1000, 6) if "per MWh" in r["unit"] else value
             out.append(PriceRow(kind="electricity", price=per_kwh, unit="kWh",
                                 note=pw["tariff_note"], **base))
         elif (r["market"], r["item"]) in colo:
@@ -244,7 +254,8 @@ def _power_rows(m: dict[str, Any]) -> list[PriceRow]:
                 raise CatalogError("row has no use and no stated reason in mapping.yaml",
                                    file=name, row=_r(line), column="item")
             kind: Kind = "colocation" if "colocation" in r["item"] else "electricity"
-            out.append(PriceRow(kind=kind, price=value, unit=r["unit"], unused=reason, **base))
+            out.append(PriceRow(kind=kind, price=value, unit=r["unit"].removeprefix(currency)
+                                .strip(), unused=reason, **base))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from airadar.cli.app import app, catalog_app, policy_app
@@ -111,9 +112,10 @@ def cost(
     console.print(t)
     if c.price_age is not None:
         a = c.price_age
-        console.print(f"prices as of {a.oldest} (oldest)" + (f", {a.age_days} days old" if
-                      a.age_days is not None else "") + (f" [{', '.join(a.labels)}]" if a.labels
-                                                         else ""))
+        console.print(escape(f"prices as of {a.oldest} (the oldest price)"
+                             + (f", {a.age_days} days old" if a.age_days is not None else "")
+                             + (" OLD" if a.old else "")
+                             + (f"; {', '.join(a.labels)}" if a.labels else "")))
     for b in breakeven:
         u = b["break_even_utilization"]
         console.print(f"break-even vs {b['cloud_site']} ({fmt(b['cloud_usd_per_hour'], '$/h')}): "

@@ -73,6 +73,7 @@ def prices(
         elif r.kind == "purchase":
             usd = r.price * rate / r.devices
         rows.append({"row": r.key, "kind": r.kind, "provider": r.provider, "site": r.site,
+                     "country": r.country,
                      "hardware": r.hardware, "item": r.item, "term": r.term,
                      "devices": r.devices, "price": r.price, "low": r.low, "high": r.high,
                      "currency": r.currency, "unit": r.unit, "per": r.per,

@@ -9,7 +9,8 @@ Rules (each stated where it applies):
 * owned hardware: scenario > complete-server price > accelerator (+ a barebone GPU server's
   price per GPU slot: the host; a lower bound for SXM/OAM modules) > complete device; a
   range's midpoint ranks, the range is the cost interval;
-* tariff: the site's own sourced tariff > its country's Eurostat band IC tariff > scenario;
+* tariff: the scenario's tariff for the site > the site's own sourced tariff > its country's
+  Eurostat band IC tariff (on-premise, colocation) > the scenario's fallback tariff;
 * age: a cost is as old as its oldest price; older than ``max_price_age_days`` is flagged.
 """
 
@@ -169,7 +170,8 @@ def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
             labels += _row_labels(r)
         lo, hi = min(lows), max(highs)
         chassis = server_chassis_row()
-        if chassis and "consumer" not in hw.form_factor:
+        complete = any(r.role == "device" for r in rows)  # a whole system: no host to add
+        if chassis and not complete and "consumer" not in hw.form_factor:
             # the host: a barebone GPU server's price per GPU slot; it is a PCIe chassis, so
             # for SXM/OAM modules it is a lower bound (an HGX/OAM chassis costs more)
             rate, fx = usd_per(chassis.currency, fin)
@@ -194,11 +196,19 @@ def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
 
 
 def tariff_quote(site: Site, fin: Financials) -> Quote | None:
-    """USD per kWh at an owned site: its own sourced tariff, its country's Eurostat tariff,
-    else the scenario's ``financial.electricity_usd_per_kwh``; None if none of them."""
+    """USD per kWh at an owned site: the scenario's ``financial.electricity_overrides`` for
+    this site, its own sourced tariff, its country's Eurostat tariff (on-premise and
+    colocation sites), else the scenario's ``financial.electricity_usd_per_kwh``; None if
+    none of them."""
+    if site.id in fin.electricity_overrides:
+        p = fin.electricity_overrides[site.id]
+        if p < 0:
+            raise SpecError(f"financial.electricity_overrides[{site.id}]", p, "a number >= 0")
+        return Quote(usd=p, usd_low=p, usd_high=p, as_of=("scenario",),
+                     sources=("scenario (financial.electricity_overrides)",))
     if site.electricity_usd_per_kwh is not None:
         return _sourced(site.electricity_usd_per_kwh, fin)
-    row = electricity_row(site.country)
+    row = electricity_row(site.country) if site.kind in ("onprem", "colo") else None
     if row is not None:
         rate, fx = usd_per(row.currency, fin)
         p = row.price * rate

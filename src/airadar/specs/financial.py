@@ -22,6 +22,8 @@ class Financials(Frozen):
     term: Term = "on-demand"
     #: tariff for owned sites that ship no sourced tariff (sourced site tariffs take precedence)
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    #: site id -> USD per kWh: a site's own contract tariff, before every other tariff
+    electricity_overrides: dict[str, float] = Field(default_factory=dict)
     pue: float | None = Field(default=None, ge=1, le=3)
     purchase_usd_per_device: float | None = Field(default=None, ge=0)
     maintenance_fraction_per_year: float | None = Field(default=None, ge=0, le=1)
