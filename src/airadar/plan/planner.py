@@ -137,6 +137,9 @@ def assumptions(res: PlanResult) -> list[dict[str, str]]:
     out.append({"what": "price age", "source": f"prices older than {max_age_days(fin):g} days "
                 "are flagged (financial.max_price_age_days); aged against "
                 f"{res.stats.get('price_date', '')}"})
+    mix = res.heterogeneous.get("mix") or {}
+    if mix.get("classes_source"):
+        out.append({"what": "request classes (mixed fleet)", "source": mix["classes_source"]})
     out.append({"what": "model", "source": f"{res.model.source.source} ({res.model.source.as_of})"})
     out.append({"what": "performance", "source": "roofline x calibration profile "
                 "(catalog/data/profiles.yaml, fitted on data/calibration.csv)"})
@@ -371,7 +374,10 @@ def _why_infeasible(sc: Scenario, rejections: list[Rejection], counts: Counter[s
 
 
 def _fleet_type(c: Candidate) -> hetero.FleetType:
-    return hetero.FleetType(label=c.label, hw_id=c.option.hw.id, precision=c.option.precision,
+    o = c.option
+    label = (f"{o.hw.id} x{o.devices_per_replica} {o.precision} @ {c.site.id}"
+             + ("" if c.term == "on-demand" else f" ({c.term})"))
+    return hetero.FleetType(label=label, hw_id=c.option.hw.id, precision=c.option.precision,
                             devices_per_replica=c.option.devices_per_replica, site=c.site.id,
                             term=c.term, usd_per_replica_hour=c.usd_per_hour / c.option.replicas)
 
@@ -392,19 +398,25 @@ def _heterogeneous(sc: Scenario, model: ModelSpec, ranked: list[Candidate]) -> d
             break
     hw_lookup = {c.option.hw.id: c.option.hw for c in ranked}
     if model.is_llm and types:
+        best = ranked[0]
         out["mix"] = hetero.mixed_fleet(model, sc.workload, [_fleet_type(c) for c in types],
-                                        hw_lookup, sc.candidates.stack)
+                                        hw_lookup, sc.candidates.stack,
+                                        ranked_best=(best.label, best.usd_per_hour))
         out["disaggregated"] = hetero.disaggregated(
             model, sc.workload, [(_fleet_type(c), c.option.hw) for c in types[:4]],
             sc.candidates.stack)
-        best = ranked[0]
-        out["best_single_usd_per_hour"] = best.usd_per_hour
+        out["ranked_best"] = {"label": best.label, "usd_per_hour": best.usd_per_hour}
+        dis = out["disaggregated"]
+        if dis and dis.get("usd_per_hour") and best.usd_per_hour:
+            dis["saving_vs_ranked_best"] = 1 - dis["usd_per_hour"] / best.usd_per_hour
     owned = next((c for c in central if c.site.owned), None)
     cloud = next((c for c in central if not c.site.owned), None)
     if owned and cloud:
         out["base_plus_burst"] = hetero.base_plus_burst(
             sc.workload, _fleet_type(owned), owned.option.capacity_rps_per_replica,
             _fleet_type(cloud), cloud.option.capacity_rps_per_replica)
+        if out["base_plus_burst"]:
+            out["base_plus_burst"]["ranked_best_usd_per_day"] = ranked[0].usd_per_hour * 24
     edge = next((c for c in ranked if c.site.kind in ("edge", "device")), None)
     if edge and central:
         out["edge_vs_central"] = {

@@ -129,29 +129,54 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10) -> None:
                 console.print(f"  {cat}: {ex[0]}")
         for u in res.rejected.get("unlock", [])[:3]:
             console.print(f"  {u['missing']} would add {u['would_add_candidates']:,} candidates")
-    het = res.heterogeneous
-    mix = het.get("mix") or {}
-    if mix.get("mix") and mix.get("best_single"):
-        console.print(f"mixed fleet (HiGHS): ${mix['mix']['usd_per_hour']:.2f}/h vs best single type "
-                      f"${mix['best_single']['usd_per_hour']:.2f}/h "
-                      f"({mix.get('saving_vs_single', 0):.0%} saving)")
-    dis = het.get("disaggregated") or {}
-    if dis.get("usd_per_hour"):
-        console.print(f"disaggregated prefill/decode: ${dis['usd_per_hour']:.2f}/h "
-                      f"(prefill {dis['prefill']['type']} x{dis['prefill']['replicas']}, decode "
-                      f"{dis['decode']['type']} x{dis['decode']['replicas']})")
-    bb = het.get("base_plus_burst") or {}
-    if bb:
-        console.print(f"base on owned + burst to cloud: ${bb['usd_per_day']:.0f}/day with "
-                      f"{bb['owned_replicas']} owned replicas (all owned ${bb['all_owned_usd_per_day']:.0f}, "
-                      f"all cloud ${bb['all_cloud_usd_per_day']:.0f})")
-    ev = het.get("edge_vs_central") or {}
-    if ev:
-        console.print(f"edge vs central: {ev['edge']['label']} ${ev['edge']['usd_per_month']:,.0f}/month "
-                      f"vs {ev['central']['label']} ${ev['central']['usd_per_month']:,.0f}/month")
+    for line in heterogeneous_lines(res):
+        console.print(line)
     s = res.stats
     console.print(f"{s['candidates_scored']:,} candidates scored in {s['seconds']['total']:.2f} s "
                   f"({s['candidates_per_second']:,.0f}/s in the scoring loop)")
+
+
+def _vs(cost: float, best: float) -> str:
+    if not best:
+        return ""
+    d = 1 - cost / best
+    return f"{d:.0%} cheaper than" if d > 0.005 else ("the same as" if d > -0.005 else
+                                                      f"{-d:.0%} dearer than")
+
+
+def heterogeneous_lines(res: PlanResult) -> list[str]:
+    """One line per heterogeneous plan, each against the ranked #1 (terminal and HTML)."""
+    het = res.heterogeneous
+    best = res.ranked[0]
+    out = []
+    mix = het.get("mix") or {}
+    if mix.get("mix"):
+        parts = ", ".join(f"{k} x{v}" for k, v in mix["mix"]["replicas"].items())
+        out.append(f"mixed fleet (HiGHS): ${mix['mix']['usd_per_hour']:,.2f}/h "
+                   f"({parts}), {_vs(mix['mix']['usd_per_hour'], best.usd_per_hour)} the "
+                   f"ranked #1 (${best.usd_per_hour:,.2f}/h); request classes: "
+                   + ", ".join(f"{c['name']} {c['input_tokens']:,.0f} in/{c['output_tokens']:,.0f}"
+                               f" out {c['share']:.0%}" for c in mix["classes"]))
+    dis = het.get("disaggregated") or {}
+    if dis.get("usd_per_hour"):
+        out.append(f"disaggregated prefill/decode: ${dis['usd_per_hour']:,.2f}/h (prefill "
+                   f"{dis['prefill']['type']} x{dis['prefill']['replicas']}, decode "
+                   f"{dis['decode']['type']} x{dis['decode']['replicas']}), "
+                   f"{_vs(dis['usd_per_hour'], best.usd_per_hour)} the ranked #1")
+    bb = het.get("base_plus_burst") or {}
+    if bb:
+        out.append(f"base on owned + burst to cloud: ${bb['usd_per_day']:,.0f}/day with "
+                   f"{bb['owned_replicas']} owned replicas (all owned "
+                   f"${bb['all_owned_usd_per_day']:,.0f}, all cloud "
+                   f"${bb['all_cloud_usd_per_day']:,.0f}), "
+                   f"{_vs(bb['usd_per_day'], best.usd_per_hour * 24)} the ranked #1 "
+                   f"(${best.usd_per_hour * 24:,.0f}/day)")
+    ev = het.get("edge_vs_central") or {}
+    if ev:
+        out.append(f"edge vs central: {ev['edge']['label']} "
+                   f"${ev['edge']['usd_per_month']:,.0f}/month vs {ev['central']['label']} "
+                   f"${ev['central']['usd_per_month']:,.0f}/month")
+    return out
 
 
 CSV_FIELDS = ["label", "hardware", "devices", "billed_devices", "replicas", "precision", "sparsity",

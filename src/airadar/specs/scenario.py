@@ -26,6 +26,16 @@ class Lengths(Frozen):
     max: float | None = Field(default=None, gt=0)
 
 
+class RequestClass(Frozen):
+    """A share of the traffic with its own lengths (for the mixed-fleet plan)."""
+
+    name: str
+    input_tokens: float = Field(gt=0)
+    #: default: the workload's mean output length
+    output_tokens: float | None = Field(default=None, gt=0)
+    share: float = Field(gt=0, le=1)
+
+
 class SLO(Frozen):
     ttft_p50_ms: float | None = Field(default=None, gt=0)
     ttft_p99_ms: float | None = Field(default=None, gt=0)
@@ -48,6 +58,9 @@ class Workload(Frozen):
     #: for edge / on-device plans: how many users (devices) the service has
     users: int | None = Field(default=None, ge=1)
     headroom: float = Field(default=0.2, ge=0, le=5)
+    #: traffic classes for the mixed-fleet plan; their shares sum to 1 and their mean input
+    #: (and output) length is the workload's (default: derived from the length quantiles)
+    request_classes: tuple[RequestClass, ...] | None = Field(default=None, min_length=1)
 
     @field_validator("daily_curve")
     @classmethod
@@ -65,6 +78,23 @@ class Workload(Frozen):
         if self.average_rps is not None and self.average_rps > self.peak_rps:
             raise ValueError(f"average_rps ({self.average_rps}) cannot exceed peak_rps "
                              f"({self.peak_rps})")
+        return self
+
+    @model_validator(mode="after")
+    def _classes(self) -> Workload:
+        cls = self.request_classes
+        if not cls:
+            return self
+        total = sum(c.share for c in cls)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"request_classes: shares sum to {total:g}, not 1")
+        for what, mean, vals in (
+                ("input", self.input_mean, [c.input_tokens for c in cls]),
+                ("output", self.output_mean, [c.output_tokens or self.output_mean for c in cls])):
+            got = sum(c.share * v for c, v in zip(cls, vals, strict=True))
+            if abs(got - mean) > 0.02 * mean:
+                raise ValueError(f"request_classes: their mean {what} length {got:,.0f} tokens "
+                                 f"differs from the workload's {mean:,.0f} by more than 2%")
         return self
 
     @property
