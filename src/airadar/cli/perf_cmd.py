@@ -59,12 +59,14 @@ def estimate(
     if est.throughput_output_tokens_per_s is not None:
         t.add_row("throughput", fmt(est.throughput_output_tokens_per_s, "tok/s"),
                   f"80% interval {fmt(lo)} - {fmt(hi)}")
-        t.add_row("TTFT p50 / p99", f"{ms(est.ttft_p50_s)} / {ms(est.ttft_p99_s)}", "")
-        t.add_row("TPOT p50 / p99", f"{ms(est.tpot_p50_s)} / {ms(est.tpot_p99_s)}", "")
+        t.add_row("TTFT mean / p50 / p99", f"{ms(est.ttft_mean_s)} / {ms(est.ttft_p50_s)} / "
+                  f"{ms(est.ttft_p99_s)}", "p50: log-normal through mean and p99")
+        t.add_row("TPOT mean / p50 / p99", f"{ms(est.tpot_mean_s)} / {ms(est.tpot_p50_s)} / "
+                  f"{ms(est.tpot_p99_s)}", "")
     else:
         t.add_row("throughput", fmt(est.throughput_samples_per_s, "samples/s"),
                   f"80% interval {fmt(lo)} - {fmt(hi)}")
-        t.add_row("latency p50 / p99", f"{ms(est.ttft_p50_s)} / {ms(est.ttft_p99_s)}", "")
+        t.add_row("latency mean / p99", f"{ms(est.ttft_mean_s)} / {ms(est.ttft_p99_s)}", "")
     t.add_row("layout", est.layout.label, "tensor x pipeline x replicas")
     t.add_row("batch (max)", f"{est.batch:.0f} ({est.max_batch})", "concurrent sequences")
     t.add_row("memory", fmt(est.memory_bytes / 1e9, "GB"),
@@ -221,6 +223,7 @@ def graph(
 ) -> None:
     """Estimate any ONNX model node by node (FLOPs and bytes by shape inference, roofline)."""
     from airadar.catalog import resolve
+    from airadar.perf.estimate import profile_kind
     from airadar.perf.graph import estimate_graph
     from airadar.perf.profiles import lookup
 
@@ -230,7 +233,8 @@ def graph(
     results = [estimate_graph(model, hw=hw, profile=prof, batch=b, dtype=dtype) for b in sizes]
     if as_json:
         print_json({"model": str(model), "hardware": hw.id, "profile": prof.key,
-                    "provenance": "spec" if prof.provenance == "spec" else "calibrated",
+                    "provenance": profile_kind(hw, prof)[0],
+                    "profile_status": profile_kind(hw, prof)[1],
                     "sweep": [r.__dict__ for r in results]})
         return
     t = Table(title=f"{model.name} on {hw.id} ({dtype}, profile {prof.key})")

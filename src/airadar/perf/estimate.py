@@ -37,9 +37,9 @@ class Estimate:
     output_tokens: float
     throughput_output_tokens_per_s: float | None
     throughput_samples_per_s: float
-    ttft_p50_s: float
+    ttft_mean_s: float
     ttft_p99_s: float
-    tpot_p50_s: float
+    tpot_mean_s: float
     tpot_p99_s: float
     max_batch: int
     batch: float
@@ -51,8 +51,18 @@ class Estimate:
     step_breakdown_s: dict[str, float] = field(default_factory=dict)
 
     @property
-    def e2e_p50_s(self) -> float:
-        return self.ttft_p50_s + max(self.output_tokens - 1, 0) * self.tpot_p50_s
+    def ttft_p50_s(self) -> float:
+        """Median TTFT of a log-normal with the predicted mean and p99 (see
+        :func:`p50_from_mean_p99`)."""
+        return p50_from_mean_p99(self.ttft_mean_s, self.ttft_p99_s)
+
+    @property
+    def tpot_p50_s(self) -> float:
+        return p50_from_mean_p99(self.tpot_mean_s, self.tpot_p99_s)
+
+    @property
+    def e2e_mean_s(self) -> float:
+        return self.ttft_mean_s + max(self.output_tokens - 1, 0) * self.tpot_mean_s
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,14 +73,15 @@ class Estimate:
             "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
             "throughput_output_tokens_per_s": self.throughput_output_tokens_per_s,
             "throughput_samples_per_s": self.throughput_samples_per_s,
-            "ttft_s": {"p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
-            "tpot_s": {"p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
-            "e2e_s": {"p50": self.e2e_p50_s},
+            "ttft_s": {"mean": self.ttft_mean_s, "p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
+            "tpot_s": {"mean": self.tpot_mean_s, "p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
+            "e2e_s": {"mean": self.e2e_mean_s},
+            "percentiles": P50_METHOD,
             "max_batch": self.max_batch, "batch": self.batch,
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
             "bottleneck": self.bottleneck,
             "interval": {"low": self.interval[0], "high": self.interval[1],
-                         "coverage": "80% (from cross-validated residuals)"},
+                         "coverage": self.provenance.get("interval", "")},
             "step_breakdown_s": self.step_breakdown_s,
             "provenance": self.provenance,
         }
@@ -83,9 +94,57 @@ def _check_positive(name: str, v: float | None, *, allow_zero: bool = False) -> 
         raise SpecError(name, v, "a number > 0")
 
 
+P50_METHOD = ("mean and p99 from the queueing model and the profile's measured p99/mean tails; "
+              "p50 is the median of a log-normal with that mean and p99")
+
+
+def p50_from_mean_p99(mean: float, p99: float) -> float:
+    """Median of the log-normal whose mean and 99th percentile are given: with
+    s solving s^2/2 - z99 s + ln(p99/mean) = 0 (the smaller root; z99 = 2.326),
+    p50 = mean x exp(-s^2/2). p99 <= mean gives the mean (no spread)."""
+    if mean <= 0 or p99 <= mean:
+        return mean
+    z = 2.3263
+    disc = z * z - 2 * math.log(p99 / mean)
+    s = z - math.sqrt(disc) if disc > 0 else z
+    return mean * math.exp(-s * s / 2)
+
+
+def _fitted_hardware(profile: EfficiencyProfile) -> list[str]:
+    """Hardware ids a profile was fitted on ('N rows on K hardware: a, b, c')."""
+    _, _, names = profile.fitted_on.partition(": ")
+    return [n.strip() for n in names.replace("\n", " ").split(",") if n.strip()]
+
+
+def profile_kind(hw: HardwareSpec, profile: EfficiencyProfile) -> tuple[str, str]:
+    """What the efficiency figures of ``hw`` are: ``spec`` (no profile: peak everything),
+    ``calibrated`` (fitted on rows of this hardware), or ``inherited`` (borrowed from a
+    profile fitted on other hardware: its class's, or the global one for a class with none)."""
+    if profile.provenance == "spec":
+        return "spec", "no calibration profile: datasheet peaks"
+    fitted = _fitted_hardware(profile)
+    if hw.id in fitted or profile.key.split("@")[0].endswith(f"/{hw.id}"):
+        return "calibrated", f"profile {profile.key}, fitted on rows that include {hw.id}"
+    other = "" if profile.key.startswith(f"{hw.hw_class}/") else \
+        f" (a {hw.hw_class} borrowing a profile of other classes)"
+    return "inherited", (f"borrowed from profile {profile.key}{other}, fitted on "
+                         f"{', '.join(fitted) or profile.fitted_on}; {hw.id} has no "
+                         "calibration rows")
+
+
 def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -> dict[str, Any]:
+    kind, why = profile_kind(hw, profile)
+    interval = {
+        "spec": f"80% if a log-space spread of {profile.sigma_log:g} holds: an assumed spread "
+                "(spec-only, no residuals to measure it)",
+        "calibrated": f"80% from the cross-validated residuals of profile {profile.key} "
+                      f"(log-space spread {profile.sigma_log:.3g})",
+        "inherited": f"80% from the cross-validated residuals of profile {profile.key} on the "
+                     f"hardware it was fitted on (log-space spread {profile.sigma_log:.3g}); "
+                     f"not validated on {hw.id}",
+    }[kind]
     return {
-        "kind": "calibrated" if profile.provenance != "spec" else "spec",
+        "kind": kind, "profile_status": why, "interval": interval,
         "profile": profile.key, "profile_fitted_on": profile.fitted_on,
         "hardware_sources": {k: f"{v.source} ({v.as_of})" for k, v in hw.sources.items()},
         "hardware_derived": dict(hw.derived),
@@ -167,7 +226,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
             sparsity=sparsity.label, mode=mode, layout=lay, input_tokens=input_tokens,
             output_tokens=output_tokens, throughput_output_tokens_per_s=tput,
             throughput_samples_per_s=tput / output_tokens,
-            ttft_p50_s=op.ttft_mean_s, ttft_p99_s=op.ttft_p99_s, tpot_p50_s=op.tpot_mean_s,
+            ttft_mean_s=op.ttft_mean_s, ttft_p99_s=op.ttft_p99_s, tpot_mean_s=op.tpot_mean_s,
             tpot_p99_s=op.tpot_p99_s, max_batch=limit * lay.replicas,
             batch=op.batch * lay.replicas, memory_bytes=mem * lay.replicas,
             memory_capacity_bytes=sum(t.capacity_bytes for t in hw.memory_tiers) * count,
@@ -227,7 +286,7 @@ def _estimate_nonllm(*, model: ModelSpec, hw: HardwareSpec, count: int, precisio
         sparsity=sparsity.label, mode=mode, layout=Layout(tp=1, pp=1, replicas=count),
         input_tokens=float(model.seq_len or 1), output_tokens=0.0,
         throughput_output_tokens_per_s=None, throughput_samples_per_s=tput,
-        ttft_p50_s=lat, ttft_p99_s=lat * profile.ttft_tail, tpot_p50_s=0.0, tpot_p99_s=0.0,
+        ttft_mean_s=lat, ttft_p99_s=lat * profile.ttft_tail, tpot_mean_s=0.0, tpot_p99_s=0.0,
         max_batch=int(b), batch=b, memory_bytes=weights * count,
         memory_capacity_bytes=sum(t_.capacity_bytes for t_ in hw.memory_tiers) * count,
         bottleneck=t.bottleneck, interval=_interval(tput, profile.sigma_log),
