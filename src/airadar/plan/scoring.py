@@ -21,15 +21,18 @@ from airadar.cost.deployment import (
     owned_terms,
 )
 from airadar.plan.options import PerfOption
+from airadar.policy.licence import excluded
 from airadar.policy.sovereignty import SiteVerdict
 from airadar.specs.financial import Financials
 from airadar.specs.site import Site
 from airadar.units import HOURS_PER_MONTH
 
 # reason codes of the first failing check, in check order
-OK, NOT_OFFERED, NO_PRICE, NO_TARIFF, POLICY, MAX_DEVICES, POWER, BUDGET = range(8)
+OK, NOT_OFFERED, NO_PRICE, NO_TARIFF, POLICY, MAX_DEVICES, POWER, BUDGET, LICENCE, \
+    PER_USER = range(10)
 REASONS = {NOT_OFFERED: "price", NO_PRICE: "price", NO_TARIFF: "price", POLICY: "policy",
-           MAX_DEVICES: "devices", POWER: "power", BUDGET: "budget"}
+           MAX_DEVICES: "devices", POWER: "power", BUDGET: "budget", LICENCE: "licence",
+           PER_USER: "per-user device"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +64,8 @@ class Grid:
 def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, SiteVerdict],
           terms: tuple[str, ...], fin: Financials, *, avg_rps: float, out_tokens: float,
           users: int | None, max_devices: int | None, power_cap_kw: float | None,
-          budget_usd_per_month: float | None, today: date | None = None) -> Grid:
+          budget_usd_per_month: float | None, today: date | None = None,
+          onprem_setting: str = "datacenter", peak_rps_per_user: float = 0.0) -> Grid:
     today = today or fin.price_date or date.today()
     no, ns, nt = len(options), len(sites), len(terms)
     d_idle = float(default("idle_fraction_of_tdp")["value"])
@@ -90,9 +94,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # devices on the user's own device sites: one per user (if the scenario says how many)
     dev_os = np.broadcast_to(dev[:, None], (no, ns)).copy()
     if users:
-        for j, s in enumerate(sites):
-            if s.kind == "device":
-                dev_os[:, j] = np.maximum(dev, users)
+        dev_os[:, is_device] = users
     # owned fixed $/h per device [hw, site] and cloud price [hw, site, term]
     fixed = np.full((len(hw_ids), ns), np.nan)
     price = np.full((len(hw_ids), ns, nt), np.nan)
@@ -186,14 +188,22 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # ... and edge-class boards are not data-center servers
     mark(np.broadcast_to((~field_site[None, :] & small[:, None])[:, :, None], reason.shape),
          NOT_OFFERED)
-    # consumer cards: NVIDIA's GeForce driver licence excludes data-center deployment
-    consumer = np.array(["consumer" in o.hw.form_factor for o in options])
-    dc_site = np.array([s.kind in ("cloud", "colo") for s in sites])
-    mark(np.broadcast_to((dc_site[None, :] & consumer[:, None])[:, :, None], reason.shape),
-         NOT_OFFERED)
+    # hardware whose licence excludes the site (GeForce in a data centre: policy.licence)
+    lic_hw = {h: [excluded(hw_of[h], s, onprem_setting=onprem_setting) is not None
+                  for s in sites] for h in hw_ids}
+    licence_bad = np.array([lic_hw[o.hw.id] for o in options], dtype=bool).reshape(no, ns)
+    mark(np.broadcast_to(licence_bad[:, :, None], reason.shape), LICENCE)
     # the users' own devices are a placement only when the scenario says how many users
     if not users:
         mark(np.broadcast_to(is_device[None, :, None], reason.shape), NOT_OFFERED)
+    # ... and they are per-user devices, not a pooled fleet: one device per user serving one
+    # request at a time (no replicas across laptops, no server batching), fast enough for
+    # that user's share of the peak
+    per_user = np.array([o.devices_per_replica != 1 or o.mode != "single-stream"
+                         or (users and o.capacity_rps_per_replica < peak_rps_per_user)
+                         for o in options], dtype=bool)
+    mark(np.broadcast_to((per_user[:, None] & is_device[None, :])[:, :, None], reason.shape),
+         PER_USER)
     # a site the rules forbid is rejected for policy whatever its price
     mark(np.broadcast_to(policy_bad[None, :, None], reason.shape), POLICY)
     mark(~owned[None, :, None] & np.isnan(price_o), NO_PRICE)
@@ -213,7 +223,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     if nt > 1:
         reason[:, owned, 1:] = NOT_OFFERED
     # what a quote at a site with no price list could add: data-centre hardware that is sold
-    quotable = ~small[:, None] & ~cloud_only[:, None] & ~(consumer[:, None] & dc_site[None, :]) \
+    quotable = ~small[:, None] & ~cloud_only[:, None] & ~licence_bad \
         & ~(listed | owned | policy_bad)[None, :]
     unlock = _unlock(reason, other_bad, options, sites, terms, oi, fixed, quotable)
     return Grid(usd_per_hour=usd_h, it_power_w=it_w, facility_kw=fac_kw, kwh_month=kwh_m,

@@ -128,6 +128,9 @@ class Candidates(Frozen):
     terms: tuple[Literal["on-demand", "monthly", "1y", "3y", "spot"], ...] = ("on-demand",)
     max_devices_per_replica: int = Field(default=8, ge=1, le=1024)
     stack: str | None = None
+    #: what the on-premise sites are: a "datacenter" (server room; the default) or a "lab"
+    #: (a lab or a desk), where hardware whose licence excludes data centres may run
+    onprem_setting: Literal["datacenter", "lab"] = "datacenter"
 
 
 class Constraints(Frozen):
