@@ -26,6 +26,7 @@ from airadar.plan import hetero
 from airadar.plan.options import PerfOption, Rejection, build_options
 from airadar.plan.pareto import pareto_mask
 from airadar.plan.scoring import OK, REASONS, Grid, score
+from airadar.policy.licence import excluded
 from airadar.policy.sovereignty import SiteVerdict, evaluate
 from airadar.specs.model import ModelSpec, spec_from_config_file
 from airadar.specs.scenario import Scenario
@@ -56,6 +57,9 @@ class Candidate:
 
     @property
     def label(self) -> str:
+        if self.site.kind == "device":  # per-user devices: no replicas to show
+            o = self.option
+            return f"{o.hw.id} 1 per user {o.precision} {o.mode} @ {self.site.id}"
         return f"{self.option.label} @ {self.site.id} ({self.term})"
 
     def to_json(self) -> dict[str, Any]:
@@ -69,7 +73,7 @@ class Candidate:
             "country": self.site.country, "term": self.term,
             "usd_per_hour": self.usd_per_hour, "usd_per_month": self.usd_per_month,
             "usd_per_million_output_tokens": self.usd_per_mtok,
-            "ttft_p50_ms": o.ttft_p50_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
+            "ttft_mean_ms": o.ttft_mean_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
             "tpot_p99_ms": o.tpot_p99_s * 1e3, "e2e_p99_ms": o.e2e_p99_s * 1e3,
             "capacity_rps": o.capacity_rps_per_replica * o.replicas,
             "utilization": self.utilization, "bottleneck": o.bottleneck,
@@ -185,7 +189,9 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
         grid = score(options, sites, verdicts, cand.terms, sc.financial, avg_rps=avg,
                      out_tokens=wl.output_mean if model.is_llm else 1.0, users=wl.users,
                      max_devices=con.max_devices, power_cap_kw=con.power_cap_kw,
-                     budget_usd_per_month=con.budget_usd_per_month, today=today)
+                     budget_usd_per_month=con.budget_usd_per_month, today=today,
+                     onprem_setting=cand.onprem_setting,
+                     peak_rps_per_user=wl.peak_rps * (1 + wl.headroom) / (wl.users or 1))
     t_score = time.perf_counter()
     reason_counts: Counter[str] = Counter(r.category for r in rejections)
     examples: dict[str, list[str]] = defaultdict(list)
@@ -206,6 +212,11 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
             s = sites[j]
             if cat == "policy":
                 why = "; ".join(verdicts[s.id].reasons)
+            elif cat == "licence":
+                why = excluded(options[i].hw, s, onprem_setting=cand.onprem_setting) or ""
+            elif cat == "per-user device":
+                why = ("the users' own devices run one request at a time on one device per "
+                       "user: only single-stream options on one device qualify")
             elif cat == "price":
                 why = "no sourced price or tariff (user parameter)"
             elif cat == "devices":
@@ -358,8 +369,8 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
 
 def _why_infeasible(sc: Scenario, rejections: list[Rejection], counts: Counter[str],
                     examples: dict[str, list[str]], grid: Grid | None) -> str:
-    order = ["quality", "precision", "memory", "slo", "price", "policy", "devices", "power",
-             "budget"]
+    order = ["quality", "precision", "memory", "slo", "price", "licence", "per-user device",
+             "policy", "devices", "power", "budget"]
     last = next((c for c in reversed(order) if counts.get(c)), None)
     near = ""
     slo = [r for r in rejections if r.category == "slo" and r.miss]
