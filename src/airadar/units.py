@@ -27,7 +27,7 @@ def ms_over_limit(got_s: float, limit_s: float) -> str:
     figure above its limit; the one rounding of a latency rejection everywhere it is shown."""
     got, lim = s_to_ms(got_s), s_to_ms(limit_s)
     nd = 1
-    while nd < 3 and round(got, nd) <= round(lim, nd):
+    while nd < 3 and (round(got, nd) <= round(lim, nd) or round(lim, nd) == 0):
         nd += 1
     return f"{got:,.{nd}f} ms > limit {lim:,.{nd}f} ms"
 

@@ -12,7 +12,7 @@ from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
-from airadar.perf.profiles import EfficiencyProfile, default_stack, lookup
+from airadar.perf.profiles import EfficiencyProfile, check_stack, default_stack, lookup
 from airadar.perf.roofline import Deployment
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
@@ -182,6 +182,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
     if model.kind == "diffusion":
         raise SpecError("model", model.id, "an LLM, encoder, vision or speech model "
                         "(diffusion pipelines are not modelled)")
+    check_stack(stack)
     stack = stack or default_stack(hw.hw_class, hw.vendor)
     prof = profile or lookup(hw.hw_class, stack, hw.id, precision.compute_dtype,
                              precision.weights)

@@ -21,7 +21,8 @@ from airadar.catalog.sites import load_prices, load_sites
 from airadar.catalog.sites import site as get_site
 from airadar.cost.deployment import DeploymentCost, deployment_cost
 from airadar.cost.pricing import PriceAge, max_age_days, usd_per
-from airadar.errors import AiradarError, InfeasibleError
+from airadar.errors import AiradarError, InfeasibleError, SpecError
+from airadar.perf.profiles import check_stack
 from airadar.plan import hetero
 from airadar.plan.options import PerfOption, Rejection, build_options
 from airadar.plan.pareto import pareto_mask
@@ -150,6 +151,31 @@ def assumptions(res: PlanResult) -> list[dict[str, str]]:
     return out
 
 
+def check_inputs(sc: Scenario, model: ModelSpec) -> None:
+    """What the scenario's schema cannot check alone, each a one-line error naming the field:
+    the stack is one airadar knows, every price override names a known site and hardware,
+    and a request fits the model's context."""
+    check_stack(sc.candidates.stack, "candidates.stack")
+    for key in sc.financial.price_overrides:
+        field = f"financial.price_overrides[{key}]"
+        site_id, sep, hw_name = key.partition("/")
+        if not sep or not site_id or not hw_name:
+            raise SpecError(field, key, "a key 'site/hardware', e.g. 'ovhcloud-gra/h100-sxm'")
+        try:
+            get_site(site_id)
+            hw_id = resolve.hardware(hw_name).id
+        except AiradarError as exc:
+            raise SpecError(field, key, f"a known site and hardware ({exc})") from None
+        if hw_id != hw_name:
+            raise SpecError(field, key, f"the catalog id of the hardware: '{site_id}/{hw_id}'")
+    wl = sc.workload
+    need = wl.input_mean + wl.output_mean
+    if model.is_llm and model.max_context and need > model.max_context:
+        raise SpecError("workload.input_tokens", wl.input_mean,
+                        f"input + output ({need:,.0f} tokens) within {model.id}'s context of "
+                        f"{model.max_context:,} tokens")
+
+
 def load_model(sc: Scenario, base: Path | None = None) -> ModelSpec:
     m = sc.model
     if m.endswith(".json"):
@@ -169,6 +195,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     t0 = time.perf_counter()
     today = sc.financial.price_date or date.today()
     model = load_model(sc, base_dir)
+    check_inputs(sc, model)
     cand = sc.candidates
     hardware = list(load_hardware()) if cand.hardware == "all" else \
         [resolve.hardware(h) for h in cand.hardware]
@@ -312,7 +339,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
         return ranked
     from airadar.perf.profiles import default_stack, lookup
     from airadar.perf.roofline import Deployment
-    from airadar.sim.simulator import SimConfig, replica_model, simulate
+    from airadar.sim.simulator import MAX_REPLICAS, SimConfig, replica_model, simulate
     from airadar.sim.workload import Requests, arrivals, lengths
     from airadar.specs.precision import Precision, Sparsity
 
@@ -320,7 +347,8 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
     out, done = [], 0
     for c in ranked:
         o = c.option
-        if done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",):
+        if done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",) \
+                and o.replicas * o.est.layout.replicas <= MAX_REPLICAS:
             hw = o.hw
             lay = o.est.layout
             dep = Deployment(model=model, hw=hw, precision=Precision.parse(o.precision),
@@ -361,8 +389,9 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                        "method": "airadar.sim at the peak rate, Poisson arrivals, round-robin"}
                 c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": sim}})
                 done += 1
-            except Exception:  # noqa: BLE001 - the simulation is an addition; the rank stands
-                pass
+            except AiradarError as exc:  # the rank stands; say why there is no simulation
+                c = Candidate(**{**c.__dict__, "detail": {**c.detail,
+                                                          "simulated_error": str(exc)}})
         out.append(c)
     return out
 
