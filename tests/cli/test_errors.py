@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 CASES = [
     (["estimate", "-m", "llama-9", "-H", "h100"], 2, "unknown model"),
@@ -20,6 +20,11 @@ CASES = [
     (["estimate", "-m", "llama-3.1-405b", "-H", "l4"], 3, "does not fit"),
     (["estimate", "-m", "llama-3.1-8b", "-H", "h100", "--bogus"], 2, "bogus"),
     (["validate", "/nonexistent.csv"], 2, "FILE"),
+    (["plan", str(ROOT / "examples" / "eu-support-chat.yaml"), "--eur-usd", "-1"], 2, "eur_usd"),
+    (["plan", str(ROOT / "examples" / "eu-support-chat.yaml"), "--max-price-age-days", "0"], 2,
+     "max_price_age_days"),
+    (["catalog", "prices", "--kind", "beer"], 2, "--kind"),
+    (["catalog", "prices", "--gpu", "h999"], 2, "unknown hardware"),
 ]
 
 

@@ -25,11 +25,16 @@ def plan(
     top: int = typer.Option(10, help="rows in the terminal shortlist (1 to 1000)"),
     everything: bool = typer.Option(False, "--all",
                                     help="every feasible candidate, not the diverse shortlist"),
+    max_price_age: float = typer.Option(None, "--max-price-age-days",
+                                        help="flag prices older than this (financial.max_price_age_days)"),
+    eur_usd: float = typer.Option(None, "--eur-usd", help="USD per EUR (financial.eur_usd)"),
 ) -> None:
     """Rank where and on what to run a workload; explain what was rejected and why."""
     from airadar.errors import SpecError
     from airadar.plan.planner import plan as run
     from airadar.report.tables import plan_csv, print_plan
+    from airadar.specs.base import build
+    from airadar.specs.financial import Financials
     from airadar.specs.scenario import load_scenario
 
     if not 1 <= top <= 1000:
@@ -39,6 +44,11 @@ def plan(
     if out is not None:
         _check_out_dir(out)
     sc = load_scenario(scenario)
+    over = {k: v for k, v in (("max_price_age_days", max_price_age), ("eur_usd", eur_usd))
+            if v is not None}
+    if over:
+        fin = build(Financials, {**sc.financial.model_dump(), **over}, where="financial")
+        sc = sc.model_copy(update={"financial": fin})
     res = run(sc, base_dir=scenario.parent)
     if out is not None:
         from airadar.report.html import render

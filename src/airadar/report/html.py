@@ -189,6 +189,14 @@ def render(res: PlanResult) -> str:
              "latency p99 ms"] + (["TPOT p99 ms"] if llm else []) + [
         "kWh/month", "tCO2e/month", "verdict", "Pareto", "prices as of", "same figures"]
     ranked_html = _table(heads, rows, "ranked")
+    from airadar.report.tables import best_per_site
+
+    site_rows = [[e(c.site.id), e(c.site.kind), e(f"{c.site.operator} ({c.site.parent_country})"),
+                  e(c.option.hw.id), e(devices_text(c)), e(c.option.precision),
+                  f"{c.usd_per_month:,.0f}", colour(c.verdict.decision), _price_cell(c)]
+                 for c in best_per_site(res)]
+    sites_html = _table(["site", "kind", "operator (parent)", "hardware", "devices", "precision",
+                         "$/month", "verdict", "prices as of"], site_rows, "per-site")
     pol_rows = []
     for sid, v in sorted(res.verdicts.items()):
         for vd in v.verdicts:
@@ -220,6 +228,7 @@ def render(res: PlanResult) -> str:
 <h2>Shortlist</h2><p class="muted">The best row of each hardware type; rows identical in every
 figure are merged and their variants listed (<code>airadar plan --all</code> lists every
 row).</p>{ranked_html}
+<h2>Best option at each site</h2>{sites_html}
 <h2>Pareto front</h2>{parts[0]}
 <h2>Cost breakdown</h2>{parts[1]}
 <h2>Energy and carbon</h2>{parts[2]}

@@ -218,5 +218,6 @@ def plan_csv(res: PlanResult) -> str:
     w.writeheader()
     for c in res.ranked:
         row: dict[str, Any] = c.to_json()
+        row["price_labels"] = "; ".join(row.get("price_labels") or [])
         w.writerow(row)
     return buf.getvalue()
