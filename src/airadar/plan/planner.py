@@ -345,9 +345,12 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
 
     wl = sc.workload
     out, done = [], 0
+    simulated: dict[int, dict[str, Any]] = {}  # one run per performance option, whatever site
     for c in ranked:
         o = c.option
-        if done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",) \
+        if id(o) in simulated:
+            c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": simulated[id(o)]}})
+        elif done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",) \
                 and o.replicas * o.est.layout.replicas <= MAX_REPLICAS:
             hw = o.hw
             lay = o.est.layout
@@ -388,6 +391,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                        "prefill_chunk_tokens": rm.prefill_chunk_tokens, "max_batch": rm.max_batch,
                        "method": "airadar.sim at the peak rate, Poisson arrivals, round-robin"}
                 c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": sim}})
+                simulated[id(o)] = sim
                 done += 1
             except AiradarError as exc:  # the rank stands; say why there is no simulation
                 c = Candidate(**{**c.__dict__, "detail": {**c.detail,

@@ -138,7 +138,8 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10,
     _best_per_site(res, console)
     console.print(f"* on the Pareto front (cost, p99 latency, energy): {len(res.pareto)} of "
                   f"{len(res.ranked)} feasible candidates")
-    for i, c in enumerate(res.ranked[:10], 1):
+    for r in rows:
+        c, i = r.candidate, r.rank
         sim = c.detail.get("simulated") if c.detail else None
         if sim:
             console.print(f"#{i} simulated at peak ({sim['requests']:,} requests): TTFT p99 "
