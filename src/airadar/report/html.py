@@ -216,17 +216,19 @@ def render(res: PlanResult) -> str:
     het_html = _heterogeneous_html(res)
     answer_html = _answer_html(res)
     wl = sc.workload
+    lengths = (f"input {wl.input_mean:,.0f} / output {wl.output_mean:,.0f} tokens (means)"
+               if res.model.is_llm else "one inference per request")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>airadar plan: {e(sc.name)}</title>
 <style>{_CSS}</style></head><body>
 <h1>airadar plan: {e(sc.name)}</h1>
 <p>{e(sc.description)}</p>
-<p>Model <b>{e(res.model.id)}</b>; peak {e(wl.peak_rps)} req/s; input {e(wl.input_mean)} / output
-{e(wl.output_mean)} tokens; objective {e(sc.objective)}; data class {e(wl.data.data_class)}
-(users in {e(wl.data.users_in)}).</p>
+<p>Model <b>{e(res.model.id)}</b>; peak {e(wl.peak_rps)} req/s; {lengths}; objective
+{e(sc.objective)}; data class {e(wl.data.data_class)} (users in {e(wl.data.users_in)}).</p>
 <h2>Decision</h2>{answer_html}
-<h2>Shortlist</h2><p class="muted">The best row of each hardware type; rows identical in every
-figure are merged and their variants listed (<code>airadar plan --all</code> lists every
+<h2>Shortlist</h2><p class="muted">The best row of each hardware type, then the next-best rows
+up to 25; rows identical in every figure are merged and their variants listed
+(<code>airadar plan --all</code> lists every
 row).</p>{ranked_html}
 <h2>Best option at each site</h2>{sites_html}
 <h2>Pareto front</h2>{parts[0]}

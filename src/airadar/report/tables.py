@@ -111,7 +111,8 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10,
     rows = shortlist(res, top=top, everything=everything)
     llm = res.model.is_llm
     t = Table(title=("every feasible candidate" if everything else
-                     "shortlist: the best row of each hardware type (--all for every row)")
+                     "shortlist: the best row of each hardware type, then the next best "
+                     "(--all for every row)")
               + "; identical rows merged")
     cols = ["#", "hardware", "n", "precision", "site", "$/month",
             "$/1M tok" if llm else "$/1M inf", "TTFT p99" if llm else "latency p99"]
