@@ -196,3 +196,10 @@ def test_heterogeneous_plans_compare_with_the_ranked_best(small_plan) -> None:  
     assert het["mix"]["saving_vs_ranked_best"] == pytest.approx(
         1 - het["mix"]["mix"]["usd_per_hour"] / best)
     assert any(a["what"].startswith("request classes") for a in small_plan.to_json_assumptions())
+
+
+def test_p50_limits_are_applied() -> None:
+    """A TPOT p50 limit below every option's median removes them all, naming TPOT p50
+    (p50 limits used to be accepted and ignored)."""
+    with pytest.raises(InfeasibleError, match="TPOT p50"):
+        plan(_sc(**{"workload.slo": {"tpot_p50_ms": 0.5}}), detail=False)

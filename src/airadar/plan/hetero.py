@@ -25,6 +25,7 @@ from airadar.perf.roofline import Deployment, iteration_time
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
 from airadar.specs.scenario import Lengths, Workload
+from airadar.units import ms_to_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,8 +132,8 @@ def mixed_fleet(model: ModelSpec, wl: Workload, types: list[FleetType], hw_looku
     """The least-cost mix of ``types`` serving the request classes at the peak rate with
     headroom, compared with ``ranked_best`` (label, $/h): the plan's ranked #1."""
     classes, how = request_classes(wl)
-    ttft = wl.slo.ttft_p99_ms / 1e3 if wl.slo.ttft_p99_ms else None
-    tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
+    ttft = ms_to_s(wl.slo.ttft_p99_ms) if wl.slo.ttft_p99_ms else None
+    tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
     need = wl.peak_rps * (1 + wl.headroom)
     demand = np.array([need * share for _, _, _, share in classes])
     caps = np.array([[class_capacity(model, hw_lookup, t, inp, out, ttft, tpot, stack)
@@ -178,8 +179,8 @@ def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, A
         return None
     inp, out = wl.input_mean, wl.output_mean
     need = wl.peak_rps * (1 + wl.headroom)
-    tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
-    ttft = wl.slo.ttft_p99_ms / 1e3 if wl.slo.ttft_p99_ms else None
+    tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
+    ttft = ms_to_s(wl.slo.ttft_p99_ms) if wl.slo.ttft_p99_ms else None
     rows = []
     for t, hw in pools:
         prec = Precision.parse(t.precision)

@@ -159,6 +159,13 @@ def _size_one(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision,
             slo_miss.append(("TPOT p99", est.tpot_p99_s, tpot))
         if e2e and e2e_p99 > e2e * (1 + 1e-9):
             slo_miss.append(("end-to-end p99", e2e_p99, e2e))
+        slo = sc.workload.slo
+        if model.is_llm and slo.ttft_p50_ms and est.ttft_p50_s > ms_to_s(slo.ttft_p50_ms) * (
+                1 + 1e-9):
+            slo_miss.append(("TTFT p50", est.ttft_p50_s, ms_to_s(slo.ttft_p50_ms)))
+        if model.is_llm and slo.tpot_p50_ms and est.tpot_p50_s > ms_to_s(slo.tpot_p50_ms) * (
+                1 + 1e-9):
+            slo_miss.append(("TPOT p50", est.tpot_p50_s, ms_to_s(slo.tpot_p50_ms)))
         if slo_miss:
             name, got, lim = max(slo_miss, key=lambda t: t[1] / t[2])
             rejected.append(Rejection(what=f"{what} x{n}", category="slo", reason=(

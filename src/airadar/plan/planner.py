@@ -32,7 +32,7 @@ from airadar.policy.sovereignty import SiteVerdict, evaluate
 from airadar.specs.model import ModelSpec, spec_from_config_file
 from airadar.specs.scenario import Scenario
 from airadar.specs.site import Site
-from airadar.units import HOURS_PER_MONTH
+from airadar.units import HOURS_PER_MONTH, ms_to_s
 
 TOP_DETAIL = 15
 
@@ -65,6 +65,7 @@ class Candidate:
 
     def to_json(self) -> dict[str, Any]:
         o = self.option
+        llm = o.est.throughput_output_tokens_per_s is not None
         return {
             "label": self.label, "hardware": o.hw.id, "hardware_class": o.hw.hw_class,
             "devices": o.devices, "billed_devices": self.billed_devices,
@@ -73,9 +74,12 @@ class Candidate:
             "mode": o.mode, "site": self.site.id, "site_kind": self.site.kind,
             "country": self.site.country, "term": self.term,
             "usd_per_hour": self.usd_per_hour, "usd_per_month": self.usd_per_month,
-            "usd_per_million_output_tokens": self.usd_per_mtok,
-            "ttft_mean_ms": o.ttft_mean_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
-            "tpot_p99_ms": o.tpot_p99_s * 1e3, "e2e_p99_ms": o.e2e_p99_s * 1e3,
+            **({"usd_per_million_output_tokens": self.usd_per_mtok,
+                "ttft_mean_ms": o.ttft_mean_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
+                "tpot_p99_ms": o.tpot_p99_s * 1e3} if llm else
+               {"usd_per_million_inferences": self.usd_per_mtok,
+                "latency_mean_ms": o.ttft_mean_s * 1e3, "latency_p99_ms": o.ttft_p99_s * 1e3}),
+            "e2e_p99_ms": o.e2e_p99_s * 1e3,
             "capacity_rps": o.capacity_rps_per_replica * o.replicas,
             "utilization": self.utilization, "bottleneck": o.bottleneck,
             "kwh_per_month": self.kwh_month, "tco2e_per_month": self.kgco2e_month / 1000,
@@ -361,7 +365,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                           hw.id, dep.precision.compute_dtype)
             try:
                 from airadar.perf import serving
-                tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
+                tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
                 cap_b = serving.slo_batch_limit(
                     dep, prof, input_tokens=wl.input_mean, output_tokens=wl.output_mean,
                     tpot_p99_s=tpot, limit=serving.batch_limit(
@@ -382,8 +386,8 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                                input_tokens=lengths(str(round(wl.input_mean)), n, rng, name="input"),
                                output_tokens=lengths(str(round(wl.output_mean)), n, rng, name="output"))
                 res = simulate(req, SimConfig(replica=rm, replicas=o.replicas * lay.replicas,
-                                              ttft_slo_s=(wl.slo.ttft_p99_ms or 0) / 1e3 or None,
-                                              tpot_slo_s=(wl.slo.tpot_p99_ms or 0) / 1e3 or None))
+                                              ttft_slo_s=ms_to_s(wl.slo.ttft_p99_ms or 0) or None,
+                                              tpot_slo_s=ms_to_s(wl.slo.tpot_p99_ms or 0) or None))
                 sim = {"requests": n, "ttft_p99_ms": res["ttft_s"]["p99"] * 1e3,
                        "tpot_p99_ms": (res["tpot_s"]["p99"] or 0) * 1e3,
                        "e2e_p99_ms": res["e2e_s"]["p99"] * 1e3,

@@ -209,7 +209,8 @@ def heterogeneous_lines(res: PlanResult) -> list[str]:
 CSV_FIELDS = ["label", "hardware", "devices", "billed_devices", "replicas", "precision", "sparsity",
               "mode", "site", "country", "term", "usd_per_hour", "usd_per_month", "price_as_of",
               "price_old", "price_labels",
-              "usd_per_million_output_tokens", "ttft_p99_ms", "tpot_p99_ms", "e2e_p99_ms",
+              "usd_per_million_output_tokens", "ttft_p99_ms", "tpot_p99_ms",
+              "usd_per_million_inferences", "latency_p99_ms", "e2e_p99_ms",
               "utilization", "kwh_per_month", "tco2e_per_month", "facility_kw", "quality",
               "verdict", "pareto", "bottleneck"]
 
