@@ -27,7 +27,7 @@ from airadar.plan import hetero
 from airadar.plan.options import PerfOption, Rejection, build_options
 from airadar.plan.pareto import pareto_mask
 from airadar.plan.scoring import OK, REASONS, Grid, score
-from airadar.policy.licence import excluded
+from airadar.policy.licence import excluded, load_licence_rules
 from airadar.policy.sovereignty import SiteVerdict, evaluate
 from airadar.specs.model import ModelSpec, spec_from_config_file
 from airadar.specs.scenario import Scenario
@@ -210,6 +210,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     verdicts = {s.id: evaluate(s, sc.workload.data) for s in sites}
     cloud_price_table(today)  # load the price catalogs here, not inside the timed scoring loop
     load_prices()
+    load_licence_rules()
     wl = sc.workload
     avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
     con = sc.constraints
