@@ -189,3 +189,23 @@ def test_every_example_plans_with_out(tmp_path: Path) -> None:
         assert r.returncode == 0, (ex.name, r.stderr)
         assert (tmp_path / ex.stem / "index.html").stat().st_size > 10_000
         assert r.stdout.splitlines()[1].startswith("Recommended:"), ex.name
+
+
+@pytest.mark.parametrize(("make", "args", "needle"), [
+    (lambda d: (d / "m.json").write_bytes(bytes(range(256)) * 4),
+     ["estimate", "-m", "{d}/m.json", "-H", "h100"], "UTF-8"),
+    (lambda d: (d / "m.json").write_bytes(bytes(range(256)) * 4),
+     ["catalog", "add-model", "{d}/m.json"], "UTF-8"),
+    (lambda d: (d / "t.csv").write_bytes(bytes(range(256)) * 4),
+     ["simulate", "-m", "llama-3.1-8b", "-H", "h100", "--trace", "{d}/t.csv"], "binary"),
+    (lambda d: (d / "e.onnx").write_bytes(b""), ["graph", "{d}/e.onnx", "-H", "h100"],
+     "at least one operator"),
+    (lambda d: None, ["results", "list", "--store", "{d}/typo.sqlite"], "existing result store"),
+])
+def test_binary_empty_and_missing_files(tmp_path: Path, make: Any, args: list[str],
+                                        needle: str) -> None:
+    """Binary files, an empty .onnx and a mistyped store path are one line each (and the
+    mistyped store is not created)."""
+    make(tmp_path)
+    _one_line(run_cli(*[a.format(d=tmp_path) for a in args]), 2, needle)
+    assert not (tmp_path / "typo.sqlite").exists()
