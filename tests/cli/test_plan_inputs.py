@@ -209,3 +209,17 @@ def test_binary_empty_and_missing_files(tmp_path: Path, make: Any, args: list[st
     make(tmp_path)
     _one_line(run_cli(*[a.format(d=tmp_path) for a in args]), 2, needle)
     assert not (tmp_path / "typo.sqlite").exists()
+
+
+def test_validate_and_calibrate_with_no_usable_row(tmp_path: Path) -> None:
+    """A measurement file whose rows map to nothing: validate and calibrate exit 3 naming the
+    skip reasons (calibrate used to raise KeyError, validate to print null medians as success)."""
+    header = ("id,source,hardware,device_count,stack,model,precision,scenario,input_tokens,"
+              "output_tokens,batch_or_concurrency,metric,value,unit,notes\n")
+    f = tmp_path / "g.csv"
+    f.write_text(header + "1,x,foo,1,vllm,bar,fp16,Offline,1,1,1,tokens_per_s,abc,tok/s,\n")
+    _one_line(run_cli("validate", str(f)), 3, "no row", "unknown hardware 'foo'")
+    assert run_cli("validate", str(f), "--json").returncode == 3
+    _one_line(run_cli("calibrate", "--from-csv", str(f), "--out", str(tmp_path / "p.yaml")), 3,
+              "nothing to fit")
+    assert not (tmp_path / "p.yaml").exists()

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
-from airadar.errors import SpecError
+from airadar.errors import InfeasibleError, SpecError
 
 
 @app.command()
@@ -116,6 +116,12 @@ def validate(
                   "interval": [s.low, s.high], "assumptions": list(s.query.assumptions)}
                  for s in scored],
     }
+    if not scored:
+        why = "; ".join(f"{k} ({v})" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1])[:3])
+        if as_json:
+            print_json(out)
+            raise typer.Exit(3)
+        raise InfeasibleError(f"no row of {file} could be scored: {why or 'the file has no rows'}")
     if as_json:
         print_json(out)
         return
@@ -156,6 +162,10 @@ def calibrate(
         raise SpecError("--folds", folds, "an integer >= 2")
     rows = read_rows(from_csv)
     queries, skipped, _ = map_rows(rows)
+    if not queries:
+        why = "; ".join(f"{k} ({v})" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1])[:3])
+        raise InfeasibleError(f"no row of {from_csv} maps to a catalog model and hardware, "
+                              f"nothing to fit: {why or 'the file has no rows'}")
     t0 = time.time()
     spec_scored, _ = score(queries, profiles={})
     cv_scored = []
