@@ -14,6 +14,24 @@ SECONDS_PER_HOUR = 3600.0
 J_PER_KWH = 3.6e6
 
 
+def ms_to_s(ms: float) -> float:
+    return ms / KILO
+
+
+def s_to_ms(s: float) -> float:
+    return s * KILO
+
+
+def ms_over_limit(got_s: float, limit_s: float) -> str:
+    """"80.3 ms > limit 80.0 ms": both in ms with the fewest decimals (1 to 3) that show the
+    figure above its limit; the one rounding of a latency rejection everywhere it is shown."""
+    got, lim = s_to_ms(got_s), s_to_ms(limit_s)
+    nd = 1
+    while nd < 3 and (round(got, nd) <= round(lim, nd) or round(lim, nd) == 0):
+        nd += 1
+    return f"{got:,.{nd}f} ms > limit {lim:,.{nd}f} ms"
+
+
 def tflops_to_flops(tflops: float) -> float:
     return tflops * TERA
 

@@ -81,3 +81,43 @@ def test_wafer_scale_and_lpu_estimates_run() -> None:
     e = estimate(model=m, hw=resolve.hardware("groq-lpu"), count=128,
                  precision=Precision.parse("int8"))
     assert e.bottleneck in ("compute", "memory", "interconnect", "overhead")
+
+
+def test_labels_say_what_each_figure_is() -> None:
+    """A GPU-fitted profile on a Cerebras wafer is 'inherited', not 'calibrated', and its
+    interval says so; p50 is a median (<= mean for a right tail) reported beside the mean."""
+    m = resolve.model("llama-3.1-8b")
+    w = estimate(model=m, hw=resolve.hardware("cerebras-cs3"), input_tokens=512,
+                 output_tokens=128)
+    assert w.provenance["kind"] == "inherited"
+    assert "not validated on cerebras-cs3" in w.to_json()["interval"]["coverage"]
+    h = estimate(model=m, hw=resolve.hardware("h100-sxm"), input_tokens=512, output_tokens=128)
+    assert h.provenance["kind"] == "calibrated"
+    j = h.to_json()
+    assert j["ttft_s"]["p50"] <= j["ttft_s"]["mean"] <= j["ttft_s"]["p99"]
+    assert "log-normal" in j["percentiles"]
+
+
+def test_p50_from_mean_and_p99_is_a_lognormal_median() -> None:
+    """For a log-normal with sigma 0.5: mean = exp(0.125), p99 = exp(2.3263 x 0.5), p50 = 1."""
+    import math
+
+    from airadar.perf.estimate import p50_from_mean_p99
+    assert p50_from_mean_p99(math.exp(0.125), math.exp(2.3263 * 0.5)) == pytest.approx(1.0,
+                                                                                        rel=1e-6)
+    assert p50_from_mean_p99(2.0, 2.0) == 2.0
+
+
+def test_gh200_main_memory_is_hbm() -> None:
+    """GH200's main memory is its HBM (4.9 TB/s), not the LPDDR5X tier behind NVLink-C2C."""
+    mm = resolve.hardware("gh200-144gb").main_memory
+    assert "HBM" in mm.name and mm.bandwidth_bytes_per_s == pytest.approx(4.9e12)
+
+
+def test_one_rounding_of_limits() -> None:
+    """A latency just over its limit shows the digits that make it over, once, everywhere."""
+    from airadar.units import ms_over_limit
+
+    assert ms_over_limit(0.0803, 0.080) == "80.3 ms > limit 80.0 ms"
+    assert ms_over_limit(0.08004, 0.080) == "80.04 ms > limit 80.00 ms"
+    assert ms_over_limit(0.0044, 1e-6) == "4.400 ms > limit 0.001 ms"

@@ -160,3 +160,46 @@ def test_plan_json_csv_and_schema(tmp_path: Path) -> None:
     assert lines[0].startswith("label,hardware") and len(lines) > 1
     r = run_cli("schema")
     assert json.loads(r.stdout)["title"] == "airadar scenario"
+
+
+def test_derived_request_classes_keep_the_scenarios_mean() -> None:
+    """Classes derived from p50 and the mean (log-normal bins) average to the scenario's mean
+    input, and the derivation is listed among the assumptions."""
+    from airadar.plan.hetero import request_classes
+
+    sc = _sc(**{"workload.input_tokens": {"mean": 900, "p50": 700, "p90": 1800, "max": 4000}})
+    classes, how = request_classes(sc.workload)
+    assert len(classes) == 3
+    assert sum(i * s for _, i, _, s in classes) == pytest.approx(900, rel=1e-9)
+    assert sum(s for *_, s in classes) == pytest.approx(1.0)
+    assert "log-normal" in how and "900" in how
+
+
+def test_scenario_request_classes_must_keep_the_mean() -> None:
+    """Explicit request classes whose mean input is not the workload's are refused."""
+    bad = [{"name": "a", "input_tokens": 700, "share": 0.5},
+           {"name": "b", "input_tokens": 4000, "share": 0.5}]
+    with pytest.raises(Exception, match="mean input length 2,350"):
+        _sc(**{"workload.request_classes": bad})
+    good = [{"name": "a", "input_tokens": 400, "share": 0.5},
+            {"name": "b", "input_tokens": 1200, "share": 0.5}]
+    from airadar.plan.hetero import request_classes
+    assert [c[1] for c in request_classes(_sc(**{"workload.request_classes": good}).workload)[0]
+            ] == [400, 1200]
+
+
+def test_heterogeneous_plans_compare_with_the_ranked_best(small_plan) -> None:  # type: ignore[no-untyped-def]
+    """The mix and disaggregated plans are compared with the ranked #1's $/h."""
+    het = small_plan.heterogeneous
+    best = small_plan.ranked[0].usd_per_hour
+    assert het["mix"]["compared_with"]["usd_per_hour"] == best
+    assert het["mix"]["saving_vs_ranked_best"] == pytest.approx(
+        1 - het["mix"]["mix"]["usd_per_hour"] / best)
+    assert any(a["what"].startswith("request classes") for a in small_plan.to_json_assumptions())
+
+
+def test_p50_limits_are_applied() -> None:
+    """A TPOT p50 limit below every option's median removes them all, naming TPOT p50
+    (p50 limits used to be accepted and ignored)."""
+    with pytest.raises(InfeasibleError, match="TPOT p50"):
+        plan(_sc(**{"workload.slo": {"tpot_p50_ms": 0.5}}), detail=False)

@@ -37,9 +37,27 @@ def test_report_is_self_contained(report_html: str) -> None:
     assert not re.search(r"<script[^>]+src=", report_html)
     assert not re.search(r"<link[^>]+href=\"?https?:", report_html)
     assert "plotly" in report_html.lower()
-    for section in ("Ranked candidates", "Pareto front", "Cost breakdown", "Energy and carbon",
+    for section in ("Decision", "Shortlist", "Pareto front", "Cost breakdown", "Energy and carbon",
                     "Roofline", "Data-sovereignty verdicts", "Assumptions and sources"):
         assert section in report_html
+
+
+def test_report_opens_with_the_decision(report_html: str) -> None:
+    """The first section is the decision (recommended deployment, why, the other kinds); the
+    heterogeneous plans are tables and sentences, not raw JSON."""
+    assert report_html.index("<h2>Decision</h2>") < report_html.index("<h2>Shortlist</h2>") \
+        < report_html.index("<h2>Pareto front</h2>")
+    assert "Recommended:" in report_html and "cheapest of each other kind" in report_html
+    het = report_html[report_html.index("<h2>Heterogeneous plans</h2>"):]
+    assert "<pre>" not in het and "the ranked #1" in het
+
+
+def test_one_colour_scale_on_the_pareto_chart(report_html: str) -> None:
+    """Both traces of the Pareto chart share cmin/cmax, so a colour means one energy."""
+    import re
+    fig = report_html[report_html.index('id="fig-pareto"'):report_html.index('id="fig-breakdown"')]
+    cmins = set(re.findall(r'"cmin":([0-9.e+-]+)', fig))
+    assert len(cmins) == 1, cmins
 
 
 @pytest.mark.browser
@@ -79,10 +97,13 @@ def test_report_flags_old_prices_and_names_their_date() -> None:
     data = yaml.safe_load(yaml.safe_dump(SMALL))
     data["financial"] = {"max_price_age_days": 30, "price_date": "2026-12-02"}
     res = plan(Scenario.model_validate(data), detail=False)
-    ranked = render(res).split("<h2>Ranked candidates</h2>")[1].split("<h2>")[0]
+    from airadar.plan.shortlist import shortlist
+
+    ranked = render(res).split("<h2>Shortlist</h2>")[1].split("<h2>")[0]
     rows = ranked.split("<tr>")[2:]
-    assert len(rows) == min(25, len(res.ranked))
-    for c, row in zip(res.ranked, rows, strict=False):
+    shown = [r.candidate for r in shortlist(res, top=25)]
+    assert len(rows) == len(shown)
+    for c, row in zip(shown, rows, strict=True):
         assert c.price_age is not None and c.price_age.oldest in row
         assert ("OLD</span>" in row) == c.price_age.old == (c.price_age.age_days is None
                                                             or c.price_age.age_days > 30)

@@ -5,6 +5,8 @@ is its own transaction, so a run killed with SIGKILL loses at most the sample in
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -81,9 +83,12 @@ class Store:
     def start_run(self, *, backend: str, model: str, scenario: str, settings: dict[str, Any],
                   environment: dict[str, Any]) -> int:
         with self.engine.begin() as c:
+            # the writing process, so that a run whose process died (SIGKILL, power loss)
+            # reads as stale rather than running forever
+            env = {**environment, "writer": {"pid": os.getpid(), "host": socket.gethostname()}}
             r = c.execute(self.runs.insert().values(
                 started=time.time(), backend=backend, model=model, scenario=scenario,
-                settings=json.dumps(settings), environment=json.dumps(environment),
+                settings=json.dumps(settings), environment=json.dumps(env),
                 status="running"))
             return int(r.inserted_primary_key[0])
 
@@ -112,9 +117,13 @@ class Store:
             rows = c.execute(sa.select(self.runs).order_by(self.runs.c.id)).mappings().all()
             counts = dict(c.execute(sa.select(self.samples.c.run_id, sa.func.count()).group_by(
                 self.samples.c.run_id)).all())
-        return [{**dict(r), "settings": json.loads(r["settings"]),
-                 "environment": json.loads(r["environment"]), "samples": counts.get(r["id"], 0)}
-                for r in rows]
+        out = []
+        for r in rows:
+            env = json.loads(r["environment"])
+            out.append({**dict(r), "status": _status(r["status"], env.get("writer")),
+                        "settings": json.loads(r["settings"]), "environment": env,
+                        "samples": counts.get(r["id"], 0)})
+        return out
 
     def get_samples(self, run_id: int) -> list[dict[str, Any]]:
         sa = _sa()
@@ -122,6 +131,20 @@ class Store:
             rows = c.execute(sa.select(self.samples).where(self.samples.c.run_id == run_id)
                              .order_by(self.samples.c.id)).mappings().all()
         return [{**dict(r), "extra": json.loads(r["extra"] or "{}")} for r in rows]
+
+
+def _status(stored: str, writer: dict[str, Any] | None) -> str:
+    """A 'running' run whose writing process on this host is gone is 'stale' (it was killed
+    before it could record how it ended). Runs written on another host keep their status."""
+    if stored != "running" or not writer or writer.get("host") != socket.gethostname():
+        return stored
+    try:
+        os.kill(int(writer["pid"]), 0)
+    except ProcessLookupError:
+        return "stale (its process is gone)"
+    except (PermissionError, KeyError, ValueError, TypeError):
+        return stored
+    return stored
 
 
 def _with_driver(url: str) -> str:

@@ -18,10 +18,15 @@ from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
 from airadar.errors import SpecError
 
 
-def _store(store: str | None):  # type: ignore[no-untyped-def]
+def _store(store: str | None, *, must_exist: bool = False):  # type: ignore[no-untyped-def]
+    """The result store; reading commands (``must_exist``) refuse a SQLite path with no file
+    instead of creating an empty database at a mistyped path."""
     from airadar.bench.store import Store, store_url
     from airadar.catalog.loader import user_dir
 
+    if must_exist and store and "://" not in store and not Path(store).is_file():
+        raise SpecError("--store", store, "an existing result store (no file at this path; "
+                                          "airadar bench creates one)")
     return Store(store_url(store, user_dir()))
 
 
@@ -218,7 +223,7 @@ def bench_host(store: str = typer.Option(None, "--store", help="SQLite path or d
 def results_list(store: str = typer.Option(None, "--store"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """Runs in the result store."""
-    runs = _store(store).list_runs()
+    runs = _store(store, must_exist=True).list_runs()
     if as_json:
         print_json(runs)
         return
@@ -243,7 +248,7 @@ def results_show(run_id: int = typer.Argument(...), store: str = typer.Option(No
     """One run with its environment and sample summary."""
     from airadar.bench.loadgen import summarise
 
-    st = _store(store)
+    st = _store(store, must_exist=True)
     runs = {r["id"]: r for r in st.list_runs()}
     if run_id not in runs:
         raise SpecError("RUN_ID", run_id, f"one of the stored runs ({len(runs)} in {st.url})")
@@ -258,7 +263,7 @@ def results_show(run_id: int = typer.Argument(...), store: str = typer.Option(No
 def results_export(out: Path = typer.Argument(..., help=".csv, .json or .parquet"),
                    store: str = typer.Option(None, "--store")) -> None:
     """Every sample with its run's fields."""
-    st = _store(store)
+    st = _store(store, must_exist=True)
     rows = []
     for r in st.list_runs():
         for s in st.get_samples(r["id"]):

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
-from airadar.errors import SpecError
+from airadar.errors import InfeasibleError, SpecError
 
 
 @app.command()
@@ -66,12 +66,14 @@ def estimate(
     if est.throughput_output_tokens_per_s is not None:
         t.add_row("throughput", fmt(est.throughput_output_tokens_per_s, "tok/s"),
                   f"80% interval {fmt(lo)} - {fmt(hi)}")
-        t.add_row("TTFT p50 / p99", f"{ms(est.ttft_p50_s)} / {ms(est.ttft_p99_s)}", "")
-        t.add_row("TPOT p50 / p99", f"{ms(est.tpot_p50_s)} / {ms(est.tpot_p99_s)}", "")
+        t.add_row("TTFT mean / p50 / p99", f"{ms(est.ttft_mean_s)} / {ms(est.ttft_p50_s)} / "
+                  f"{ms(est.ttft_p99_s)}", "p50: log-normal through mean and p99")
+        t.add_row("TPOT mean / p50 / p99", f"{ms(est.tpot_mean_s)} / {ms(est.tpot_p50_s)} / "
+                  f"{ms(est.tpot_p99_s)}", "")
     else:
         t.add_row("throughput", fmt(est.throughput_samples_per_s, "samples/s"),
                   f"80% interval {fmt(lo)} - {fmt(hi)}")
-        t.add_row("latency p50 / p99", f"{ms(est.ttft_p50_s)} / {ms(est.ttft_p99_s)}", "")
+        t.add_row("latency mean / p99", f"{ms(est.ttft_mean_s)} / {ms(est.ttft_p99_s)}", "")
     t.add_row("layout", est.layout.label, "tensor x pipeline x replicas")
     t.add_row("batch (max)", f"{est.batch:.0f} ({est.max_batch})", "concurrent sequences")
     t.add_row("memory", fmt(est.memory_bytes / 1e9, "GB"),
@@ -124,6 +126,12 @@ def validate(
                   "interval": [s.low, s.high], "assumptions": list(s.query.assumptions)}
                  for s in scored],
     }
+    if not scored:
+        why = "; ".join(f"{k} ({v})" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1])[:3])
+        if as_json:
+            print_json(out)
+            raise typer.Exit(3)
+        raise InfeasibleError(f"no row of {file} could be scored: {why or 'the file has no rows'}")
     if as_json:
         print_json(out)
         return
@@ -176,6 +184,10 @@ def calibrate(
         raise SpecError("--folds", folds, "0 (skip) or an integer >= 2")
     rows = read_rows(from_csv)
     queries, skipped, _ = map_rows(rows)
+    if not queries:
+        why = "; ".join(f"{k} ({v})" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1])[:3])
+        raise InfeasibleError(f"no row of {from_csv} maps to a catalog model and hardware, "
+                              f"nothing to fit: {why or 'the file has no rows'}")
     t0 = time.time()
     spec_scored, _ = score(queries, profiles={})
     cv_scored: list = []
@@ -297,6 +309,7 @@ def graph(
 ) -> None:
     """Estimate any ONNX model node by node (FLOPs and bytes by shape inference, roofline)."""
     from airadar.catalog import resolve
+    from airadar.perf.estimate import profile_kind
     from airadar.perf.graph import estimate_graph
     from airadar.perf.profiles import select_profile
     from airadar.specs.precision import Precision
@@ -307,7 +320,8 @@ def graph(
     results = [estimate_graph(model, hw=hw, profile=prof, batch=b, dtype=dtype) for b in sizes]
     if as_json:
         print_json({"model": str(model), "hardware": hw.id, "profile": prof.key,
-                    "provenance": "spec" if prof.provenance == "spec" else "calibrated",
+                    "provenance": profile_kind(hw, prof)[0],
+                    "profile_status": profile_kind(hw, prof)[1],
                     "sweep": [r.__dict__ for r in results]})
         return
     t = Table(title=f"{model.name} on {hw.id} ({dtype}, profile {prof.key})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -9,7 +10,7 @@ from rich.table import Table
 
 from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, print_json
-from airadar.errors import SpecError
+from airadar.errors import InfeasibleError, SpecError
 
 
 @app.command()
@@ -68,6 +69,13 @@ def simulate(
         raise SpecError("--count", count, "an integer >= 1")
     if prefill_chunk < 1:
         raise SpecError("--prefill-chunk", prefill_chunk, "an integer >= 1")
+    if max_batch is not None and max_batch < 1:
+        raise SpecError("--max-batch", max_batch, "an integer >= 1")
+    if timeline_every < 0 or not math.isfinite(timeline_every):
+        raise SpecError("--timeline-every", timeline_every, "a number of seconds >= 0 (0 = off)")
+    if trace_out is not None and not trace_out.parent.is_dir():
+        raise SpecError("--trace-out", str(trace_out),
+                        f"a file in an existing folder ({trace_out.parent} does not exist)")
     spec = resolve.model(model)
     if not spec.is_llm:
         raise SpecError("--model", spec.id, "an LLM (the simulator serves token streams)")
@@ -115,6 +123,10 @@ def simulate(
                     provenance={"step_times": f"perf roofline x profile {prof.key}",
                                 "replica": f"{count}x {hw.id} {precision}"})
     res = run(req, cfg, trace_out=trace_out)
+    if res["dropped"] and res["dropped"] == res["requests"]:
+        raise InfeasibleError(f"every one of the {res['requests']:,} requests was dropped: none "
+                              f"fits the KV capacity of a replica ({count}x {hw.id}); shorten "
+                              "--input-tokens/--output-tokens or add devices (--count)")
     if as_json:
         print_json(res)
         return

@@ -10,7 +10,7 @@ from typing import Any
 
 from airadar.catalog.sites import default
 from airadar.cost import energy as en
-from airadar.cost import pricing, tco
+from airadar.cost import fleet, pricing, tco
 from airadar.cost.pricing import CostUnavailable
 from airadar.errors import SpecError
 from airadar.specs.financial import Financials
@@ -151,11 +151,14 @@ def purchase_per_device(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
     return q.usd, q.source
 
 
-def power_w(hw: HardwareSpec, *, devices: int, load: float, bottleneck: str, fin: Financials
-            ) -> tuple[float | None, dict[str, str]]:
-    """Average IT power of the deployment (devices + host overhead)."""
+def power_w(hw: HardwareSpec, *, devices: int, load: float, bottleneck: str, fin: Financials,
+            users_device: bool = False) -> tuple[float | None, dict[str, str]]:
+    """Average IT power of the deployment (``cost.fleet.it_power_w``: devices + host
+    overhead; on the users' own devices only the extra power of serving)."""
     if hw.tdp_w is None:
         return None, {"power": f"not available: {hw.sources['power'].source}"}
+    if not 0 <= load <= 1:
+        raise SpecError("load", load, "0 <= load <= 1")
     idle_frac = fin.idle_fraction_of_tdp
     prov = {}
     if hw.idle_w is not None:
@@ -165,13 +168,18 @@ def power_w(hw: HardwareSpec, *, devices: int, load: float, bottleneck: str, fin
         d = default("idle_fraction_of_tdp")
         idle = hw.tdp_w * (idle_frac if idle_frac is not None else float(d["value"]))
         prov["idle"] = "scenario" if idle_frac is not None else d["source"]
-    per = en.device_power_w(tdp_w=hw.tdp_w, idle_w=idle, load=load, bottleneck=bottleneck)
     overhead, osrc = host_overhead_w(hw, fin)
-    if overhead:
+    if overhead and not users_device:
         prov["host_overhead"] = osrc
+    if users_device:
+        prov["device_power"] = "the users' own devices are on anyway: only the power of " \
+                               "serving above idle is counted"
     prov["activity"] = f"airadar assumption: activity {en.ACTIVITY.get(bottleneck, 1.0)} for " \
                        f"{bottleneck}-bound serving (cost/energy.py)"
-    return devices * (per + overhead), prov
+    w = fleet.it_power_w(devices=devices, tdp_w=hw.tdp_w, idle_w=idle, load=load,
+                         bottleneck_activity=fleet.activity(bottleneck), host_w=overhead,
+                         users_device=users_device)
+    return float(w), prov
 
 
 def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financials,
@@ -185,7 +193,8 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
         raise SpecError("count", devices, "an integer >= 1")
     today = today or fin.price_date or date.today()
     load = fin.utilization
-    it_w, pprov = power_w(hw, devices=devices, load=load, bottleneck=bottleneck, fin=fin)
+    it_w, pprov = power_w(hw, devices=devices, load=load, bottleneck=bottleneck, fin=fin,
+                          users_device=site.kind == "device")
     pue = fin.pue if fin.pue is not None else site.pue.value
     prov: dict[str, Any] = {"pue": "scenario" if fin.pue is not None else _src(site.pue),
                             "grid": _src(site.grid_gco2_per_kwh), "power": pprov,
@@ -195,7 +204,22 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
     fixed = 0.0
     variable = 0.0
     low = high = None
-    if site.owned:
+    users_device = site.kind == "device"
+    fac_kw = (it_w or 0.0) * pue / 1000.0
+    egress_gb_h = fleet.egress_gb_per_hour(requests_per_s=requests_per_s or 0.0, fin=fin)
+    common = {"owned": site.owned, "users_device": users_device, "devices": devices,
+              "facility_kw": fac_kw, "staff_usd_per_year": fin.staff_usd_per_year,
+              "egress_usd_per_gb": site.egress_usd_per_gb, "egress_gb_per_hour": egress_gb_h}
+    if users_device:
+        prov["hardware"] = "the users' own devices: no operator capital or electricity"
+        parts = fleet.components(billed_devices=devices, fixed_usd_per_device_hour=0.0,
+                                 price_usd_per_device_hour=0.0, tariff_usd_per_kwh=0.0,
+                                 **common)
+        bd = tco.CostBreakdown(components={k: float(v) for k, v in parts.items()
+                                           if k != "owned_fixed" and v})
+        fixed = bd.usd_per_hour
+        age = None
+    elif site.owned:
         pq = pricing.purchase_quote(hw, fin)
         prov["purchase"] = pq.source
         terms = owned_terms(site, fin)
@@ -204,19 +228,20 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
                                   f"a tariff for site {site.id}: none with a public source is "
                                   "shipped")
         prov.update(terms.sources)
-        provisioned = devices * ((hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0])
+        provisioned = (hw.tdp_w or 0.0) + host_overhead_w(hw, fin)[0]
 
         def owned_at(price: float, colo: float) -> tco.CostBreakdown:
-            return tco.owned_cost(
-                purchase_usd=price * devices, years=terms.years, it_power_avg_w=it_w or 0.0,
-                it_power_provisioned_w=provisioned, pue=pue,
-                tariff_usd_per_kwh=terms.tariff_usd_per_kwh or 0.0,
-                discount_rate=fin.discount_rate, residual_fraction=fin.residual_fraction,
-                network_share_fraction=terms.network_share_fraction,
-                installation_usd=fin.installation_usd_per_device * devices,
-                maintenance_fraction_per_year=terms.maintenance_fraction_per_year,
-                software_usd_per_year=fin.software_usd_per_device_year * devices,
-                staff_usd_per_year=fin.staff_usd_per_year, colo_usd_per_kw_month=colo)
+            per_dev = fleet.owned_fixed_per_device(
+                purchase_usd=price, site=site, fin=fin, provisioned_w=provisioned,
+                years=terms.years, maintenance_fraction_per_year=terms.maintenance_fraction_per_year,
+                network_share_fraction=terms.network_share_fraction, colo_usd_per_kw_month=colo)
+            parts = fleet.components(billed_devices=devices,
+                                     fixed_usd_per_device_hour=per_dev.usd_per_hour,
+                                     price_usd_per_device_hour=0.0,
+                                     tariff_usd_per_kwh=terms.tariff_usd_per_kwh, **common)
+            comp = {k: v * devices for k, v in per_dev.components.items()}
+            comp.update({k: float(v) for k, v in parts.items() if k != "owned_fixed"})
+            return tco.CostBreakdown(components={k: v for k, v in comp.items() if v})
 
         bd = owned_at(pq.usd, terms.colo_usd_per_kw_month)
         low = owned_at(pq.usd_low, terms.colo_low_high[0]).usd_per_hour
@@ -234,12 +259,15 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
                                   + ("none is published in the shipped price rows" if listed
                                      else "no sourced price is shipped"))
         prov["price"] = f"{q.source}, {fin.term}"
+        if egress_gb_h and site.egress_usd_per_gb:
+            prov["egress"] = (f"{fin.egress_gb_per_request:g} GB/request x "
+                              f"${site.egress_usd_per_gb:g}/GB (site catalog)")
         dpi = q.devices_per_instance
         billed = math.ceil(devices / dpi) * dpi
-        egress_gb_h = (requests_per_s or 0.0) * 3600 * fin.egress_gb_per_request
-        bd = tco.cloud_cost(usd_per_device_hour=q.usd, devices=billed,
-                            egress_usd_per_gb=site.egress_usd_per_gb,
-                            egress_gb_per_hour=egress_gb_h)
+        parts = fleet.components(billed_devices=billed, fixed_usd_per_device_hour=0.0,
+                                 price_usd_per_device_hour=q.usd, tariff_usd_per_kwh=0.0,
+                                 **common)
+        bd = tco.CostBreakdown(components={k: float(v) for k, v in parts.items() if v})
         variable = bd.usd_per_hour
         age = pricing.price_age([q], fin, today)
     per_m = None
@@ -264,7 +292,8 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
     whr = None
     if fac_w is not None and throughput_tok_s:
         # power while busy (load = 1) over busy throughput
-        busy_w, _ = power_w(hw, devices=devices, load=1.0, bottleneck=bottleneck, fin=fin)
+        busy_w, _ = power_w(hw, devices=devices, load=1.0, bottleneck=bottleneck, fin=fin,
+                            users_device=site.kind == "device")
         jpt = en.energy_per_token_j(it_power_w=busy_w or 0.0, pue=pue, tokens_per_s=throughput_tok_s)
         if requests_per_s:
             whr = jpt * throughput_tok_s * load / requests_per_s / 3600.0

@@ -12,7 +12,7 @@ from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
-from airadar.perf.profiles import EfficiencyProfile, default_stack, select_profile
+from airadar.perf.profiles import EfficiencyProfile, check_stack, default_stack, select_profile
 from airadar.perf.roofline import Deployment
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
@@ -37,9 +37,9 @@ class Estimate:
     output_tokens: float
     throughput_output_tokens_per_s: float | None
     throughput_samples_per_s: float
-    ttft_p50_s: float
+    ttft_mean_s: float
     ttft_p99_s: float
-    tpot_p50_s: float
+    tpot_mean_s: float
     tpot_p99_s: float
     max_batch: int
     batch: float
@@ -49,10 +49,26 @@ class Estimate:
     interval: tuple[float, float]
     provenance: dict[str, Any]
     step_breakdown_s: dict[str, float] = field(default_factory=dict)
+    #: (TTFT p50, TPOT p50) read off simulated requests, when the simulator made the figures
+    simulated_p50_s: tuple[float, float] | None = None
 
     @property
-    def e2e_p50_s(self) -> float:
-        return self.ttft_p50_s + max(self.output_tokens - 1, 0) * self.tpot_p50_s
+    def ttft_p50_s(self) -> float:
+        """Median TTFT: of the simulated requests, else of a log-normal with the predicted
+        mean and p99 (see :func:`p50_from_mean_p99`)."""
+        if self.simulated_p50_s is not None:
+            return self.simulated_p50_s[0]
+        return p50_from_mean_p99(self.ttft_mean_s, self.ttft_p99_s)
+
+    @property
+    def tpot_p50_s(self) -> float:
+        if self.simulated_p50_s is not None:
+            return self.simulated_p50_s[1]
+        return p50_from_mean_p99(self.tpot_mean_s, self.tpot_p99_s)
+
+    @property
+    def e2e_mean_s(self) -> float:
+        return self.ttft_mean_s + max(self.output_tokens - 1, 0) * self.tpot_mean_s
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,15 +79,15 @@ class Estimate:
             "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
             "throughput_output_tokens_per_s": self.throughput_output_tokens_per_s,
             "throughput_samples_per_s": self.throughput_samples_per_s,
-            "ttft_s": {"p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
-            "tpot_s": {"p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
-            "e2e_s": {"p50": self.e2e_p50_s},
+            "ttft_s": {"mean": self.ttft_mean_s, "p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
+            "tpot_s": {"mean": self.tpot_mean_s, "p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
+            "e2e_s": {"mean": self.e2e_mean_s},
+            "percentiles": "p50, mean and p99 of simulated requests (airadar.sim)" if self.simulated_p50_s is not None else P50_METHOD,
             "max_batch": self.max_batch, "batch": self.batch,
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
             "bottleneck": self.bottleneck,
             "interval": {"low": self.interval[0], "high": self.interval[1],
-                         "coverage": "80%", "width_from": self.provenance.get(
-                             "interval_from", "cross-validated residuals")},
+                         "coverage": self.provenance.get("interval", "")},
             "step_breakdown_s": self.step_breakdown_s,
             "provenance": self.provenance,
         }
@@ -84,9 +100,59 @@ def _check_positive(name: str, v: float | None, *, allow_zero: bool = False) -> 
         raise SpecError(name, v, "a number > 0")
 
 
+P50_METHOD = ("mean and p99 from the queueing model and the profile's measured p99/mean tails; "
+              "p50 is the median of a log-normal with that mean and p99")
+
+
+def p50_from_mean_p99(mean: float, p99: float) -> float:
+    """Median of the log-normal whose mean and 99th percentile are given: with
+    s solving s^2/2 - z99 s + ln(p99/mean) = 0 (the smaller root; z99 = 2.326),
+    p50 = mean x exp(-s^2/2). p99 <= mean gives the mean (no spread)."""
+    if mean <= 0 or p99 <= mean:
+        return mean
+    z = 2.3263
+    disc = z * z - 2 * math.log(p99 / mean)
+    s = z - math.sqrt(disc) if disc > 0 else z
+    return mean * math.exp(-s * s / 2)
+
+
+def _fitted_hardware(profile: EfficiencyProfile) -> list[str]:
+    """Hardware ids a profile was fitted on ('N rows on K hardware: a, b, c')."""
+    _, _, names = profile.fitted_on.partition(": ")
+    return [n.strip() for n in names.replace("\n", " ").split(",") if n.strip()]
+
+
+def profile_kind(hw: HardwareSpec, profile: EfficiencyProfile) -> tuple[str, str]:
+    """What the efficiency figures of ``hw`` are: ``spec`` (no profile: peak everything),
+    ``calibrated`` (fitted on rows of this hardware), or ``inherited`` (borrowed from a
+    profile fitted on other hardware: its class's, or the global one for a class with none)."""
+    if profile.kind == "spec":
+        return "spec", "no calibration profile: datasheet peaks"
+    if profile.kind == "measured":
+        return "measured", f"profile {profile.key}, fitted on this host's own runs"
+    fitted = _fitted_hardware(profile)
+    if hw.id in fitted or profile.key.split("@")[0].endswith(f"/{hw.id}"):
+        return "calibrated", f"profile {profile.key}, fitted on rows that include {hw.id}"
+    other = "" if profile.key.startswith(f"{hw.hw_class}/") else \
+        f" (a {hw.hw_class} borrowing a profile of other classes)"
+    return "inherited", (f"borrowed from profile {profile.key}{other}, fitted on "
+                         f"{', '.join(fitted) or profile.fitted_on}; {hw.id} has no "
+                         "calibration rows")
+
+
 def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -> dict[str, Any]:
+    kind, why = profile_kind(hw, profile)
+    interval = {
+        "spec": f"80% if a log-space spread of {profile.sigma_log:g} holds: an assumed spread "
+                "(spec-only, no residuals to measure it)",
+        "calibrated": f"80% from the cross-validated residuals of profile {profile.key} "
+                      f"(log-space spread {profile.sigma_log:.3g})",
+        "inherited": f"80% from the cross-validated residuals of profile {profile.key} on the "
+                     f"hardware it was fitted on (log-space spread {profile.sigma_log:.3g}); "
+                     f"not validated on {hw.id}",
+    }[kind]
     return {
-        "kind": profile.kind,
+        "kind": kind, "profile_status": why, "interval": interval,
         "profile": profile.key, "profile_fitted_on": profile.fitted_on,
         "profile_fitted_fields": list(profile.fitted),
         "profile_inherited_fields": dict(profile.inherited),
@@ -95,8 +161,6 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -
         "model_source": f"{model.source.source} ({model.source.as_of})",
         "method": "per-operator roofline per serving iteration x efficiency profile "
                   "(airadar.perf.roofline)",
-        "interval_from": "cross-validated residuals of profile " + profile.key
-        if profile.kind != "spec" else "the spec-only default width (no fitted profile)",
     }
 
 
@@ -129,6 +193,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
     if model.kind == "diffusion":
         raise SpecError("model", model.id, "an LLM, encoder, vision or speech model "
                         "(diffusion pipelines are not modelled)")
+    check_stack(stack)
     stack = stack or default_stack(hw.hw_class, hw.vendor)
     prof = profile or select_profile(hw, precision, stack)
     if not model.is_llm:
@@ -172,7 +237,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
             sparsity=sparsity.label, mode=mode, layout=lay, input_tokens=input_tokens,
             output_tokens=output_tokens, throughput_output_tokens_per_s=tput,
             throughput_samples_per_s=tput / output_tokens,
-            ttft_p50_s=op.ttft_mean_s, ttft_p99_s=op.ttft_p99_s, tpot_p50_s=op.tpot_mean_s,
+            ttft_mean_s=op.ttft_mean_s, ttft_p99_s=op.ttft_p99_s, tpot_mean_s=op.tpot_mean_s,
             tpot_p99_s=op.tpot_p99_s, max_batch=limit * lay.replicas,
             batch=op.batch * lay.replicas, memory_bytes=mem * lay.replicas,
             memory_capacity_bytes=sum(t.capacity_bytes for t in hw.memory_tiers) * count,
@@ -232,7 +297,7 @@ def _estimate_nonllm(*, model: ModelSpec, hw: HardwareSpec, count: int, precisio
         sparsity=sparsity.label, mode=mode, layout=Layout(tp=1, pp=1, replicas=count),
         input_tokens=float(model.seq_len or 1), output_tokens=0.0,
         throughput_output_tokens_per_s=None, throughput_samples_per_s=tput,
-        ttft_p50_s=lat, ttft_p99_s=lat * profile.ttft_tail, tpot_p50_s=0.0, tpot_p99_s=0.0,
+        ttft_mean_s=lat, ttft_p99_s=lat * profile.ttft_tail, tpot_mean_s=0.0, tpot_p99_s=0.0,
         max_batch=int(b), batch=b, memory_bytes=weights * count,
         memory_capacity_bytes=sum(t_.capacity_bytes for t_ in hw.memory_tiers) * count,
         bottleneck=t.bottleneck, interval=_interval(tput, profile.sigma_log),

@@ -146,6 +146,9 @@ def estimate_graph(path: str | Path, *, hw: HardwareSpec, profile: EfficiencyPro
             cb += c >= mm
             mb += c < mm
         per.append((t, nc))
+    if total <= 0:
+        raise SpecError("model", str(path), "an ONNX graph with at least one operator that "
+                        "computes or moves data")
     per.sort(key=lambda x: -x[0])
     top = [{"node": nc.name, "op": nc.op, "time_s": t, "flops": nc.flops, "bytes": nc.bytes}
            for t, nc in per[:8]]

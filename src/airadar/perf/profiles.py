@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from airadar.catalog.loader import DATA, read_yaml, user_dir
+from airadar.errors import SpecError
 
 if TYPE_CHECKING:
     from airadar.specs.hardware import HardwareSpec
@@ -133,6 +134,18 @@ def stack_family(stack: str) -> str:
     if "pytorch" in s or "torch" in s:
         return "pytorch"
     return s.split()[0] if s.strip() else "default"
+
+
+#: the stack families airadar knows (what stack_family returns for a recognised stack)
+KNOWN_STACKS = ("tensorrt-llm", "vllm", "tensorrt", "synapseai", "imaigine", "jax", "llama.cpp",
+                "onnxruntime", "pytorch", "default")
+
+
+def check_stack(stack: str | None, field: str = "stack") -> None:
+    """An unknown stack is an error naming the known ones (not a silent spec-only profile)."""
+    if stack is not None and stack_family(stack) not in KNOWN_STACKS:
+        raise SpecError(field, stack, "a stack of one of the families "
+                        + ", ".join(KNOWN_STACKS))
 
 
 def default_stack(hw_class: str, vendor: str) -> str:

@@ -25,6 +25,7 @@ from airadar.perf.roofline import Deployment, iteration_time
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
 from airadar.specs.scenario import Lengths, Workload
+from airadar.units import ms_to_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,14 +41,44 @@ class FleetType:
     usd_per_replica_hour: float
 
 
-def request_classes(wl: Workload) -> list[tuple[str, float, float]]:
-    """(name, input tokens, share of requests). From p50/p90/max when given: half the traffic
-    at p50, 40% at p90 and 10% at max (or 2 x p90); else a single class at the mean."""
+#: quantile bins of the derived classes and their names
+BINS = ((0.0, 0.5, "short"), (0.5, 0.9, "long"), (0.9, 1.0, "longest"))
+
+
+def request_classes(wl: Workload) -> tuple[list[tuple[str, float, float, float]], str]:
+    """(name, input tokens, output tokens, share) and how they were obtained.
+
+    The scenario's ``workload.request_classes`` when given (validated to keep the mean).
+    Else, with a mean above the median: a log-normal with the median p50 and the scenario's
+    mean (sigma = sqrt(2 ln(mean / p50))), cut at its 50% and 90% quantiles; each class is the
+    conditional mean of its bin, E[X | a < Z < b] = mean x (Phi(b - s) - Phi(a - s)) /
+    (Phi(b) - Phi(a)), so the classes' weighted mean is the scenario's mean exactly. Else one
+    class at the mean."""
+    from scipy.stats import norm
+
+    out = wl.output_mean
+    if wl.request_classes:
+        return ([(c.name, c.input_tokens, c.output_tokens or out, c.share)
+                 for c in wl.request_classes], "the scenario's workload.request_classes")
     it = wl.input_tokens
-    if isinstance(it, Lengths) and it.p50 and it.p90:
-        top = it.max or 2 * it.p90
-        return [("short", it.p50, 0.5), ("long", it.p90, 0.4), ("longest", top, 0.1)]
-    return [("all", wl.input_mean, 1.0)]
+    if isinstance(it, Lengths) and it.p50 and it.mean > it.p50:
+        s = math.sqrt(2 * math.log(it.mean / it.p50))
+        rows = []
+        for lo, hi, name in BINS:
+            a, b = norm.ppf(lo), norm.ppf(hi)
+            val = it.mean * (norm.cdf(b - s) - norm.cdf(a - s)) / (hi - lo)
+            rows.append((name, float(val), out, hi - lo))
+        fit_p90 = it.p50 * math.exp(s * norm.ppf(0.9))
+        how = (f"input lengths log-normal with median {it.p50:,.0f} and mean {it.mean:,.0f} "
+               f"tokens (its p90 is {fit_p90:,.0f}"
+               + (f" vs the scenario's {it.p90:,.0f}" if it.p90 else "") + "); classes are "
+               "the conditional means of its 0-50%, 50-90% and 90-100% bins ("
+               + ", ".join(f"{n} {v:,.0f}" for n, v, _, _ in rows)
+               + f" tokens), weighted mean {it.mean:,.0f} = the scenario's; output "
+               f"{out:,.0f} tokens in every class")
+        return rows, how
+    return [("all", wl.input_mean, out, 1.0)], ("one class at the mean input length (no p50 "
+                                                "below the mean to derive classes from)")
 
 
 def solve_mix(types: list[FleetType], caps: np.ndarray, demand: np.ndarray
@@ -96,14 +127,17 @@ def class_capacity(model: ModelSpec, hw_lookup: dict[str, Any], t: FleetType, in
 
 
 def mixed_fleet(model: ModelSpec, wl: Workload, types: list[FleetType], hw_lookup: dict[str, Any],
-                stack: str | None) -> dict[str, Any]:
-    classes = request_classes(wl)
-    ttft = wl.slo.ttft_p99_ms / 1e3 if wl.slo.ttft_p99_ms else None
-    tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
+                stack: str | None, ranked_best: tuple[str, float] | None = None
+                ) -> dict[str, Any]:
+    """The least-cost mix of ``types`` serving the request classes at the peak rate with
+    headroom, compared with ``ranked_best`` (label, $/h): the plan's ranked #1."""
+    classes, how = request_classes(wl)
+    ttft = ms_to_s(wl.slo.ttft_p99_ms) if wl.slo.ttft_p99_ms else None
+    tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
     need = wl.peak_rps * (1 + wl.headroom)
-    demand = np.array([need * share for _, _, share in classes])
-    caps = np.array([[class_capacity(model, hw_lookup, t, inp, wl.output_mean, ttft, tpot, stack)
-                      for _, inp, _ in classes] for t in types])
+    demand = np.array([need * share for _, _, _, share in classes])
+    caps = np.array([[class_capacity(model, hw_lookup, t, inp, out, ttft, tpot, stack)
+                      for _, inp, out, _ in classes] for t in types])
     single = []
     for i, t in enumerate(types):
         if np.all(caps[i] > 0):
@@ -111,22 +145,30 @@ def mixed_fleet(model: ModelSpec, wl: Workload, types: list[FleetType], hw_looku
             single.append((n * t.usd_per_replica_hour, i, n))
     best_single = min(single) if single else None
     sol = solve_mix(types, caps, demand) if len(types) else None
-    out: dict[str, Any] = {
-        "classes": [{"name": n, "input_tokens": i, "share": s} for n, i, s in classes],
+    res: dict[str, Any] = {
+        "classes": [{"name": n, "input_tokens": i, "output_tokens": o, "share": s}
+                    for n, i, o, s in classes],
+        "classes_source": how,
         "types": [t.label for t in types],
         "capacity_rps_per_replica": caps.tolist(),
         "solver": "HiGHS (scipy.optimize.milp)",
     }
     if best_single:
         c, i, n = best_single
-        out["best_single"] = {"type": types[i].label, "replicas": n, "usd_per_hour": c}
+        res["best_single"] = {"type": types[i].label, "replicas": n, "usd_per_hour": c,
+                              "what": "the cheapest single type of the mix's candidates, "
+                                      "sized for the same request classes"}
     if sol is not None:
         x, cost = sol
-        out["mix"] = {"replicas": {types[i].label: int(v) for i, v in enumerate(x) if v > 0},
+        res["mix"] = {"replicas": {types[i].label: int(v) for i, v in enumerate(x) if v > 0},
                       "usd_per_hour": cost}
         if best_single:
-            out["saving_vs_single"] = 1 - cost / best_single[0]
-    return out
+            res["saving_vs_single"] = 1 - cost / best_single[0]
+        if ranked_best:
+            res["compared_with"] = {"label": ranked_best[0], "usd_per_hour": ranked_best[1],
+                                    "what": "the ranked #1"}
+            res["saving_vs_ranked_best"] = 1 - cost / ranked_best[1] if ranked_best[1] else 0.0
+    return res
 
 
 def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, Any]],
@@ -137,8 +179,8 @@ def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, A
         return None
     inp, out = wl.input_mean, wl.output_mean
     need = wl.peak_rps * (1 + wl.headroom)
-    tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
-    ttft = wl.slo.ttft_p99_ms / 1e3 if wl.slo.ttft_p99_ms else None
+    tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
+    ttft = ms_to_s(wl.slo.ttft_p99_ms) if wl.slo.ttft_p99_ms else None
     rows = []
     for t, hw in pools:
         prec = Precision.parse(t.precision)

@@ -15,6 +15,7 @@ from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
 from airadar.specs.scenario import Scenario
+from airadar.units import ms_over_limit, ms_to_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +36,7 @@ class PerfOption:
     devices_per_replica: int
     replicas: int
     capacity_rps_per_replica: float
-    ttft_p50_s: float
+    ttft_mean_s: float
     ttft_p99_s: float
     tpot_p99_s: float
     e2e_p99_s: float
@@ -84,9 +85,9 @@ def build_options(sc: Scenario, model: ModelSpec, hardware: list[HardwareSpec],
     """Every feasible performance option and every rejection with its reason."""
     wl = sc.workload
     slo = wl.slo
-    ttft = slo.ttft_p99_ms / 1e3 if slo.ttft_p99_ms else None
-    tpot = slo.tpot_p99_ms / 1e3 if slo.tpot_p99_ms else None
-    e2e = slo.e2e_p99_ms / 1e3 if slo.e2e_p99_ms else None
+    ttft = ms_to_s(slo.ttft_p99_ms) if slo.ttft_p99_ms else None
+    tpot = ms_to_s(slo.tpot_p99_ms) if slo.tpot_p99_ms else None
+    e2e = ms_to_s(slo.e2e_p99_ms) if slo.e2e_p99_ms else None
     inp, out = wl.input_mean, wl.output_mean
     need_rps = wl.peak_rps * (1.0 + wl.headroom)
     options: list[PerfOption] = []
@@ -149,7 +150,7 @@ def _size_one(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision,
             cap = est.throughput_samples_per_s
             e2e_p99 = est.ttft_p99_s
         if mode == "single-stream":  # one request at a time per group
-            mean_e2e = est.ttft_p50_s + (max(out - 1, 0) * est.tpot_p50_s if model.is_llm else 0)
+            mean_e2e = est.ttft_mean_s + (max(out - 1, 0) * est.tpot_mean_s if model.is_llm else 0)
             cap = est.layout.replicas / max(mean_e2e, 1e-9)
         slo_miss = []
         if ttft and model.is_llm and est.ttft_p99_s > ttft * (1 + 1e-9):
@@ -158,21 +159,28 @@ def _size_one(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision,
             slo_miss.append(("TPOT p99", est.tpot_p99_s, tpot))
         if e2e and e2e_p99 > e2e * (1 + 1e-9):
             slo_miss.append(("end-to-end p99", e2e_p99, e2e))
+        slo = sc.workload.slo
+        if model.is_llm and slo.ttft_p50_ms and est.ttft_p50_s > ms_to_s(slo.ttft_p50_ms) * (
+                1 + 1e-9):
+            slo_miss.append(("TTFT p50", est.ttft_p50_s, ms_to_s(slo.ttft_p50_ms)))
+        if model.is_llm and slo.tpot_p50_ms and est.tpot_p50_s > ms_to_s(slo.tpot_p50_ms) * (
+                1 + 1e-9):
+            slo_miss.append(("TPOT p50", est.tpot_p50_s, ms_to_s(slo.tpot_p50_ms)))
         if slo_miss:
             name, got, lim = max(slo_miss, key=lambda t: t[1] / t[2])
             rejected.append(Rejection(what=f"{what} x{n}", category="slo", reason=(
-                f"{name} {got * 1e3:.0f} ms > limit {lim * 1e3:.0f} ms"), miss=got / lim))
+                f"{name} {ms_over_limit(got, lim)}"), miss=got / lim))
             continue
         if cap <= 0:
             continue
         replicas = max(1, math.ceil(need_rps / cap - 1e-9))
-        lat = (est.ttft_p50_s, est.ttft_p99_s, est.tpot_p99_s, e2e_p99)
+        lat = (est.ttft_mean_s, est.ttft_p99_s, est.tpot_p99_s, e2e_p99)
         if model.is_llm and mode == "server":
             lat = _at_peak(sc, model, hw, prec, sp, est, inp, out, peak_rps=sc.workload.peak_rps,
                            groups=replicas, tpot=tpot) or lat
         options.append(PerfOption(
             hw=hw, precision=prec.label, sparsity=sp.label, mode=mode, devices_per_replica=n,
-            replicas=replicas, capacity_rps_per_replica=cap, ttft_p50_s=lat[0],
+            replicas=replicas, capacity_rps_per_replica=cap, ttft_mean_s=lat[0],
             ttft_p99_s=lat[1], tpot_p99_s=lat[2], e2e_p99_s=lat[3],
             bottleneck=est.bottleneck, quality=q[0], quality_source=q[1], est=est,
             extra={"at_capacity_ms": {"ttft_p99": est.ttft_p99_s * 1e3,
@@ -203,7 +211,7 @@ def _slo_at_lowest_load(model: ModelSpec, hw: HardwareSpec, n: int, prec: Precis
         return None
     name, got, lim = max(misses, key=lambda t: t[1] / t[2])
     return Rejection(what=f"{what} x{n}", category="slo", miss=got / lim, reason=(
-        f"even at the lowest load {name} is {got * 1e3:.1f} ms > limit {lim * 1e3:.1f} ms"))
+        f"even at the lowest load {name} is {ms_over_limit(got, lim)}"))
 
 
 def _at_peak(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision, sp: Sparsity,

@@ -19,18 +19,20 @@ from airadar.catalog.loader import load_hardware
 from airadar.catalog.prices import cloud_price_table
 from airadar.catalog.sites import load_prices, load_sites
 from airadar.catalog.sites import site as get_site
-from airadar.cost.deployment import deployment_cost
+from airadar.cost.deployment import DeploymentCost, deployment_cost
 from airadar.cost.pricing import PriceAge, max_age_days, usd_per
-from airadar.errors import AiradarError, InfeasibleError
+from airadar.errors import AiradarError, InfeasibleError, SpecError
+from airadar.perf.profiles import check_stack
 from airadar.plan import hetero
 from airadar.plan.options import PerfOption, Rejection, build_options
 from airadar.plan.pareto import pareto_mask
 from airadar.plan.scoring import OK, REASONS, Grid, score
+from airadar.policy.licence import excluded, load_licence_rules
 from airadar.policy.sovereignty import SiteVerdict, evaluate
 from airadar.specs.model import ModelSpec, spec_from_config_file
 from airadar.specs.scenario import Scenario
 from airadar.specs.site import Site
-from airadar.units import HOURS_PER_MONTH
+from airadar.units import HOURS_PER_MONTH, ms_to_s
 
 TOP_DETAIL = 15
 
@@ -56,10 +58,14 @@ class Candidate:
 
     @property
     def label(self) -> str:
+        if self.site.kind == "device":  # per-user devices: no replicas to show
+            o = self.option
+            return f"{o.hw.id} 1 per user {o.precision} {o.mode} @ {self.site.id}"
         return f"{self.option.label} @ {self.site.id} ({self.term})"
 
     def to_json(self) -> dict[str, Any]:
         o = self.option
+        llm = o.est.throughput_output_tokens_per_s is not None
         return {
             "label": self.label, "hardware": o.hw.id, "hardware_class": o.hw.hw_class,
             "devices": o.devices, "billed_devices": self.billed_devices,
@@ -68,9 +74,12 @@ class Candidate:
             "mode": o.mode, "site": self.site.id, "site_kind": self.site.kind,
             "country": self.site.country, "term": self.term,
             "usd_per_hour": self.usd_per_hour, "usd_per_month": self.usd_per_month,
-            "usd_per_million_output_tokens": self.usd_per_mtok,
-            "ttft_p50_ms": o.ttft_p50_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
-            "tpot_p99_ms": o.tpot_p99_s * 1e3, "e2e_p99_ms": o.e2e_p99_s * 1e3,
+            **({"usd_per_million_output_tokens": self.usd_per_mtok,
+                "ttft_mean_ms": o.ttft_mean_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
+                "tpot_p99_ms": o.tpot_p99_s * 1e3} if llm else
+               {"usd_per_million_inferences": self.usd_per_mtok,
+                "latency_mean_ms": o.ttft_mean_s * 1e3, "latency_p99_ms": o.ttft_p99_s * 1e3}),
+            "e2e_p99_ms": o.e2e_p99_s * 1e3,
             "capacity_rps": o.capacity_rps_per_replica * o.replicas,
             "utilization": self.utilization, "bottleneck": o.bottleneck,
             "kwh_per_month": self.kwh_month, "tco2e_per_month": self.kgco2e_month / 1000,
@@ -137,10 +146,38 @@ def assumptions(res: PlanResult) -> list[dict[str, str]]:
     out.append({"what": "price age", "source": f"prices older than {max_age_days(fin):g} days "
                 "are flagged (financial.max_price_age_days); aged against "
                 f"{res.stats.get('price_date', '')}"})
+    mix = res.heterogeneous.get("mix") or {}
+    if mix.get("classes_source"):
+        out.append({"what": "request classes (mixed fleet)", "source": mix["classes_source"]})
     out.append({"what": "model", "source": f"{res.model.source.source} ({res.model.source.as_of})"})
     out.append({"what": "performance", "source": "roofline x calibration profile "
                 "(catalog/data/profiles.yaml, fitted on data/calibration.csv)"})
     return out
+
+
+def check_inputs(sc: Scenario, model: ModelSpec) -> None:
+    """What the scenario's schema cannot check alone, each a one-line error naming the field:
+    the stack is one airadar knows, every price override names a known site and hardware,
+    and a request fits the model's context."""
+    check_stack(sc.candidates.stack, "candidates.stack")
+    for key in sc.financial.price_overrides:
+        field = f"financial.price_overrides[{key}]"
+        site_id, sep, hw_name = key.partition("/")
+        if not sep or not site_id or not hw_name:
+            raise SpecError(field, key, "a key 'site/hardware', e.g. 'ovhcloud-gra/h100-sxm'")
+        try:
+            get_site(site_id)
+            hw_id = resolve.hardware(hw_name).id
+        except AiradarError as exc:
+            raise SpecError(field, key, f"a known site and hardware ({exc})") from None
+        if hw_id != hw_name:
+            raise SpecError(field, key, f"the catalog id of the hardware: '{site_id}/{hw_id}'")
+    wl = sc.workload
+    need = wl.input_mean + wl.output_mean
+    if model.is_llm and model.max_context and need > model.max_context:
+        raise SpecError("workload.input_tokens", wl.input_mean,
+                        f"input + output ({need:,.0f} tokens) within {model.id}'s context of "
+                        f"{model.max_context:,} tokens")
 
 
 def load_model(sc: Scenario, base: Path | None = None) -> ModelSpec:
@@ -162,6 +199,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     t0 = time.perf_counter()
     today = sc.financial.price_date or date.today()
     model = load_model(sc, base_dir)
+    check_inputs(sc, model)
     cand = sc.candidates
     hardware = list(load_hardware()) if cand.hardware == "all" else \
         [resolve.hardware(h) for h in cand.hardware]
@@ -172,6 +210,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
     verdicts = {s.id: evaluate(s, sc.workload.data) for s in sites}
     cloud_price_table(today)  # load the price catalogs here, not inside the timed scoring loop
     load_prices()
+    load_licence_rules()
     wl = sc.workload
     avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
     con = sc.constraints
@@ -182,7 +221,9 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
         grid = score(options, sites, verdicts, cand.terms, sc.financial, avg_rps=avg,
                      out_tokens=wl.output_mean if model.is_llm else 1.0, users=wl.users,
                      max_devices=con.max_devices, power_cap_kw=con.power_cap_kw,
-                     budget_usd_per_month=con.budget_usd_per_month, today=today)
+                     budget_usd_per_month=con.budget_usd_per_month, today=today,
+                     onprem_setting=cand.onprem_setting,
+                     peak_rps_per_user=wl.peak_rps * (1 + wl.headroom) / (wl.users or 1))
     t_score = time.perf_counter()
     reason_counts: Counter[str] = Counter(r.category for r in rejections)
     examples: dict[str, list[str]] = defaultdict(list)
@@ -203,6 +244,11 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
             s = sites[j]
             if cat == "policy":
                 why = "; ".join(verdicts[s.id].reasons)
+            elif cat == "licence":
+                why = excluded(options[i].hw, s, onprem_setting=cand.onprem_setting) or ""
+            elif cat == "per-user device":
+                why = ("the users' own devices run one request at a time on one device per "
+                       "user: only single-stream options on one device qualify")
             elif cat == "price":
                 why = "no sourced price or tariff (user parameter)"
             elif cat == "devices":
@@ -224,7 +270,7 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
                 kgco2e_month=_finite(grid.kgco2e_month[i, j]),
                 facility_kw=float(grid.facility_kw[i, j]),
                 billed_devices=int(grid.billed_devices[i, j, k]),
-                utilization=float(grid.utilization[i]), verdict=verdicts[s.id],
+                utilization=float(grid.load[i, j]), verdict=verdicts[s.id],
                 price_age=grid.price_age.get((int(grid.hw_index[i]), int(j),
                                               0 if s.owned else int(k)))))
     rank = {"allow": 0, "conditions": 1, "deny": 2}
@@ -260,18 +306,27 @@ def _finite(x: float) -> float:
     return math.inf if math.isnan(x) else float(x)
 
 
+def detail_cost(c: Candidate, sc: Scenario, avg_rps: float, model: ModelSpec,
+                today: date) -> DeploymentCost:
+    """The detailed cost of a ranked candidate, from ``cost.deployment`` with the figures the
+    ranking used (devices billed, load per device, average rate for egress): the same
+    ``cost.fleet`` formula, so its $/hour equals the ranked one (tested)."""
+    fin = sc.financial.model_copy(update={"utilization": max(min(c.utilization, 1.0), 1e-6),
+                                           "term": c.term})
+    devices = c.billed_devices if c.site.kind == "device" else c.option.devices
+    tput = avg_rps * sc.workload.output_mean / fin.utilization if model.is_llm else None
+    return deployment_cost(hw=c.option.hw, devices=devices, site=c.site, fin=fin,
+                           throughput_tok_s=tput, bottleneck=c.option.bottleneck,
+                           requests_per_s=avg_rps, today=today)
+
+
 def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: ModelSpec,
                  today: date) -> list[Candidate]:
     out = []
     for n, c in enumerate(ranked):
         if n < TOP_DETAIL or c.pareto:
-            fin = sc.financial.model_copy(update={"utilization": max(min(c.utilization, 1.0), 1e-6),
-                                                   "term": c.term})
-            tput = avg * sc.workload.output_mean / c.utilization if model.is_llm else None
             try:
-                d = deployment_cost(hw=c.option.hw, devices=c.option.devices, site=c.site, fin=fin,
-                                    throughput_tok_s=tput, bottleneck=c.option.bottleneck,
-                                    requests_per_s=avg, today=today)
+                d = detail_cost(c, sc, avg, model, today)
                 c = Candidate(**{**c.__dict__, "detail": d.to_json()})
             except AiradarError as exc:  # the score stands; say why the detail is missing
                 c = Candidate(**{**c.__dict__, "detail": {"cost_error": str(exc)}})
@@ -289,15 +344,19 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
         return ranked
     from airadar.perf.profiles import select_profile
     from airadar.perf.roofline import Deployment
-    from airadar.sim.simulator import SimConfig, replica_model, simulate
+    from airadar.sim.simulator import MAX_REPLICAS, SimConfig, replica_model, simulate
     from airadar.sim.workload import Requests, arrivals, lengths
     from airadar.specs.precision import Precision, Sparsity
 
     wl = sc.workload
     out, done = [], 0
+    simulated: dict[int, dict[str, Any]] = {}  # one run per performance option, whatever site
     for c in ranked:
         o = c.option
-        if done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",):
+        if id(o) in simulated:
+            c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": simulated[id(o)]}})
+        elif done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",) \
+                and o.replicas * o.est.layout.replicas <= MAX_REPLICAS:
             hw = o.hw
             lay = o.est.layout
             dep = Deployment(model=model, hw=hw, precision=Precision.parse(o.precision),
@@ -306,7 +365,7 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
             prof = select_profile(hw, dep.precision, sc.candidates.stack)
             try:
                 from airadar.perf import serving
-                tpot = wl.slo.tpot_p99_ms / 1e3 if wl.slo.tpot_p99_ms else None
+                tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
                 cap_b = serving.slo_batch_limit(
                     dep, prof, input_tokens=wl.input_mean, output_tokens=wl.output_mean,
                     tpot_p99_s=tpot, limit=serving.batch_limit(
@@ -327,8 +386,8 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                                input_tokens=lengths(str(round(wl.input_mean)), n, rng, name="input"),
                                output_tokens=lengths(str(round(wl.output_mean)), n, rng, name="output"))
                 res = simulate(req, SimConfig(replica=rm, replicas=o.replicas * lay.replicas,
-                                              ttft_slo_s=(wl.slo.ttft_p99_ms or 0) / 1e3 or None,
-                                              tpot_slo_s=(wl.slo.tpot_p99_ms or 0) / 1e3 or None))
+                                              ttft_slo_s=ms_to_s(wl.slo.ttft_p99_ms or 0) or None,
+                                              tpot_slo_s=ms_to_s(wl.slo.tpot_p99_ms or 0) or None))
                 sim = {"requests": n, "ttft_p99_ms": res["ttft_s"]["p99"] * 1e3,
                        "tpot_p99_ms": (res["tpot_s"]["p99"] or 0) * 1e3,
                        "e2e_p99_ms": res["e2e_s"]["p99"] * 1e3,
@@ -336,18 +395,19 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                        "prefill_chunk_tokens": rm.prefill_chunk_tokens, "max_batch": rm.max_batch,
                        "method": "airadar.sim at the peak rate, Poisson arrivals, round-robin"}
                 c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": sim}})
+                simulated[id(o)] = sim
                 done += 1
-            except AiradarError as exc:  # the simulation is an addition; the rank stands
-                c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": {
-                    "skipped": str(exc)}}})
+            except AiradarError as exc:  # the rank stands; say why there is no simulation
+                c = Candidate(**{**c.__dict__, "detail": {**c.detail,
+                                                          "simulated_error": str(exc)}})
         out.append(c)
     return out
 
 
 def _why_infeasible(sc: Scenario, rejections: list[Rejection], counts: Counter[str],
                     examples: dict[str, list[str]], grid: Grid | None) -> str:
-    order = ["quality", "precision", "memory", "slo", "price", "policy", "devices", "power",
-             "budget"]
+    order = ["quality", "precision", "memory", "slo", "price", "licence", "per-user device",
+             "policy", "devices", "power", "budget"]
     last = next((c for c in reversed(order) if counts.get(c)), None)
     near = ""
     slo = [r for r in rejections if r.category == "slo" and r.miss]
@@ -362,7 +422,10 @@ def _why_infeasible(sc: Scenario, rejections: list[Rejection], counts: Counter[s
 
 
 def _fleet_type(c: Candidate) -> hetero.FleetType:
-    return hetero.FleetType(label=c.label, hw_id=c.option.hw.id, precision=c.option.precision,
+    o = c.option
+    label = (f"{o.hw.id} x{o.devices_per_replica} {o.precision} @ {c.site.id}"
+             + ("" if c.term == "on-demand" else f" ({c.term})"))
+    return hetero.FleetType(label=label, hw_id=c.option.hw.id, precision=c.option.precision,
                             devices_per_replica=c.option.devices_per_replica, site=c.site.id,
                             term=c.term, usd_per_replica_hour=c.usd_per_hour / c.option.replicas)
 
@@ -383,19 +446,25 @@ def _heterogeneous(sc: Scenario, model: ModelSpec, ranked: list[Candidate]) -> d
             break
     hw_lookup = {c.option.hw.id: c.option.hw for c in ranked}
     if model.is_llm and types:
+        best = ranked[0]
         out["mix"] = hetero.mixed_fleet(model, sc.workload, [_fleet_type(c) for c in types],
-                                        hw_lookup, sc.candidates.stack)
+                                        hw_lookup, sc.candidates.stack,
+                                        ranked_best=(best.label, best.usd_per_hour))
         out["disaggregated"] = hetero.disaggregated(
             model, sc.workload, [(_fleet_type(c), c.option.hw) for c in types[:4]],
             sc.candidates.stack)
-        best = ranked[0]
-        out["best_single_usd_per_hour"] = best.usd_per_hour
+        out["ranked_best"] = {"label": best.label, "usd_per_hour": best.usd_per_hour}
+        dis = out["disaggregated"]
+        if dis and dis.get("usd_per_hour") and best.usd_per_hour:
+            dis["saving_vs_ranked_best"] = 1 - dis["usd_per_hour"] / best.usd_per_hour
     owned = next((c for c in central if c.site.owned), None)
     cloud = next((c for c in central if not c.site.owned), None)
     if owned and cloud:
         out["base_plus_burst"] = hetero.base_plus_burst(
             sc.workload, _fleet_type(owned), owned.option.capacity_rps_per_replica,
             _fleet_type(cloud), cloud.option.capacity_rps_per_replica)
+        if out["base_plus_burst"]:
+            out["base_plus_burst"]["ranked_best_usd_per_day"] = ranked[0].usd_per_hour * 24
     edge = next((c for c in ranked if c.site.kind in ("edge", "device")), None)
     if edge and central:
         out["edge_vs_central"] = {

@@ -14,24 +14,25 @@ from datetime import date
 import numpy as np
 
 from airadar.catalog.sites import default
-from airadar.cost import pricing, tco
+from airadar.cost import fleet, pricing
 from airadar.cost.deployment import (
     CostUnavailable,
-    OwnedTerms,
     host_overhead_w,
     owned_terms,
 )
-from airadar.cost.energy import ACTIVITY
 from airadar.plan.options import PerfOption
+from airadar.policy.licence import excluded
 from airadar.policy.sovereignty import SiteVerdict
 from airadar.specs.financial import Financials
 from airadar.specs.site import Site
 from airadar.units import HOURS_PER_MONTH
 
 # reason codes of the first failing check, in check order
-OK, NOT_OFFERED, NO_PRICE, NO_TARIFF, POLICY, MAX_DEVICES, POWER, BUDGET = range(8)
+OK, NOT_OFFERED, NO_PRICE, NO_TARIFF, POLICY, MAX_DEVICES, POWER, BUDGET, LICENCE, \
+    PER_USER = range(10)
 REASONS = {NOT_OFFERED: "price", NO_PRICE: "price", NO_TARIFF: "price", POLICY: "policy",
-           MAX_DEVICES: "devices", POWER: "power", BUDGET: "budget"}
+           MAX_DEVICES: "devices", POWER: "power", BUDGET: "budget", LICENCE: "licence",
+           PER_USER: "per-user device"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +48,8 @@ class Grid:
     billed_devices: np.ndarray
     reason: np.ndarray
     utilization: np.ndarray  # per option
+    #: load of each device [option, site]: the pooled utilisation, per user on users' devices
+    load: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     #: the age and labels of the prices of (hardware index, site, term); owned sites at term 0
     price_age: dict[tuple[int, int, int], pricing.PriceAge] = field(default_factory=dict)
     hw_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # per option
@@ -58,26 +61,11 @@ class Grid:
         return int(self.reason.size)
 
 
-def owned_per_device_fixed(hw_price: float, site: Site, fin: Financials, provisioned_w: float,
-                           terms: OwnedTerms | None = None) -> float:
-    """Owned fixed $/h of one device (capital, network, maintenance, colo) via tco.owned_cost."""
-    t = terms or owned_terms(site, fin)
-    bd = tco.owned_cost(purchase_usd=hw_price, years=t.years, it_power_avg_w=0.0,
-                        it_power_provisioned_w=provisioned_w, pue=max(site.pue.value, 1.0),
-                        tariff_usd_per_kwh=0.0, discount_rate=fin.discount_rate,
-                        residual_fraction=fin.residual_fraction,
-                        network_share_fraction=t.network_share_fraction,
-                        installation_usd=fin.installation_usd_per_device,
-                        maintenance_fraction_per_year=t.maintenance_fraction_per_year,
-                        software_usd_per_year=fin.software_usd_per_device_year,
-                        colo_usd_per_kw_month=t.colo_usd_per_kw_month)
-    return bd.usd_per_hour
-
-
 def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, SiteVerdict],
           terms: tuple[str, ...], fin: Financials, *, avg_rps: float, out_tokens: float,
           users: int | None, max_devices: int | None, power_cap_kw: float | None,
-          budget_usd_per_month: float | None, today: date | None = None) -> Grid:
+          budget_usd_per_month: float | None, today: date | None = None,
+          onprem_setting: str = "datacenter", peak_rps_per_user: float = 0.0) -> Grid:
     today = today or fin.price_date or date.today()
     no, ns, nt = len(options), len(sites), len(terms)
     d_idle = float(default("idle_fraction_of_tdp")["value"])
@@ -89,9 +77,8 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     tdp = np.array([o.hw.tdp_w if o.hw.tdp_w else np.nan for o in options])
     idle = np.array([o.hw.idle_w if o.hw.idle_w is not None else
                      (o.hw.tdp_w or np.nan) * idle_frac for o in options])
-    act = np.array([ACTIVITY.get(o.bottleneck, 1.0) for o in options])
+    act = np.array([fleet.activity(o.bottleneck) for o in options])
     host = np.array([host_overhead_w(o.hw, fin)[0] for o in options])
-    per_dev_w = idle + (tdp - idle) * util * act + host
     # ---- per (option, site) -----------------------------------------------------------
     pue = np.array([fin.pue or s.pue.value for s in sites])
     grid_g = np.array([s.grid_gco2_per_kwh.value for s in sites])
@@ -107,9 +94,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # devices on the user's own device sites: one per user (if the scenario says how many)
     dev_os = np.broadcast_to(dev[:, None], (no, ns)).copy()
     if users:
-        for j, s in enumerate(sites):
-            if s.kind == "device":
-                dev_os[:, j] = np.maximum(dev, users)
+        dev_os[:, is_device] = users
     # owned fixed $/h per device [hw, site] and cloud price [hw, site, term]
     fixed = np.full((len(hw_ids), ns), np.nan)
     price = np.full((len(hw_ids), ns, nt), np.nan)
@@ -130,8 +115,12 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
                 if s.kind == "device":
                     fixed[hi, j] = 0.0  # the user's own device: no operator capital
                 elif pq is not None:
-                    fixed[hi, j] = owned_per_device_fixed(pq.usd, s, fin, provisioned,
-                                                          site_terms[s.id])
+                    st = site_terms[s.id]
+                    fixed[hi, j] = fleet.owned_fixed_per_device(
+                        purchase_usd=pq.usd, site=s, fin=fin, provisioned_w=provisioned,
+                        years=st.years, maintenance_fraction_per_year=st.maintenance_fraction_per_year,
+                        network_share_fraction=st.network_share_fraction,
+                        colo_usd_per_kw_month=st.colo_usd_per_kw_month).usd_per_hour
                     ages[(hi, j, 0)] = pricing.price_age([pq, *site_terms[s.id].quotes], fin,
                                                          today)
             else:
@@ -152,17 +141,24 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
             price_o[i, j, k], dpi_o[i, j, k] = q.usd, q.devices_per_instance
     billed = np.where(owned[None, :, None], dev_os[:, :, None],
                       np.ceil(dev_os[:, :, None] / dpi_o) * dpi_o)
-    it_w = dev_os * per_dev_w[:, None]
-    # users' own devices are on anyway: count only the extra power of serving (above idle)
+    # load per device: the pooled utilisation; on the users' own devices, each device's share
+    load = np.broadcast_to(util[:, None], (no, ns)).copy()
     if is_device.any():
         dev_cap = cap / dev  # requests/s one device serves
-        util_dev = np.clip(avg_rps / (dev_os * dev_cap[:, None]), 0.0, 1.0)
-        active_w = dev_os * (tdp - idle)[:, None] * util_dev * act[:, None]
-        it_w = np.where(is_device[None, :], active_w, it_w)
+        load[:, is_device] = np.clip(avg_rps / (dev_os[:, is_device] * dev_cap[:, None]), 0.0, 1.0)
+    it_w = fleet.it_power_w(devices=dev_os, tdp_w=tdp[:, None], idle_w=idle[:, None], load=load,
+                            bottleneck_activity=act[:, None], host_w=host[:, None],
+                            users_device=is_device[None, :])
     fac_kw = it_w * pue[None, :] / 1000.0
-    energy_h = np.where(owned & ~is_device, 1.0, 0.0)[None, :] * fac_kw * np.nan_to_num(tariff)[None, :]
-    owned_h = dev_os * fixed[oi, :] + energy_h + fin.staff_usd_per_year / 8760.0
-    usd_h = np.where(owned[None, :, None], owned_h[:, :, None], billed * price_o)
+    egress_usd_per_gb = np.array([s.egress_usd_per_gb for s in sites])
+    usd_h = fleet.usd_per_hour(
+        owned=owned[None, :, None], users_device=is_device[None, :, None],
+        devices=dev_os[:, :, None], billed_devices=billed,
+        fixed_usd_per_device_hour=fixed[oi, :][:, :, None], price_usd_per_device_hour=price_o,
+        facility_kw=fac_kw[:, :, None], tariff_usd_per_kwh=tariff[None, :, None],
+        staff_usd_per_year=fin.staff_usd_per_year,
+        egress_usd_per_gb=egress_usd_per_gb[None, :, None],
+        egress_gb_per_hour=fleet.egress_gb_per_hour(requests_per_s=avg_rps, fin=fin))
     kwh_m = fac_kw * HOURS_PER_MONTH
     co2 = kwh_m * grid_g[None, :] / 1000.0
     tok_h = avg_rps * out_tokens * 3600.0
@@ -192,14 +188,22 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     # ... and edge-class boards are not data-center servers
     mark(np.broadcast_to((~field_site[None, :] & small[:, None])[:, :, None], reason.shape),
          NOT_OFFERED)
-    # consumer cards: NVIDIA's GeForce driver licence excludes data-center deployment
-    consumer = np.array(["consumer" in o.hw.form_factor for o in options])
-    dc_site = np.array([s.kind in ("cloud", "colo") for s in sites])
-    mark(np.broadcast_to((dc_site[None, :] & consumer[:, None])[:, :, None], reason.shape),
-         NOT_OFFERED)
+    # hardware whose licence excludes the site (GeForce in a data centre: policy.licence)
+    lic_hw = {h: [excluded(hw_of[h], s, onprem_setting=onprem_setting) is not None
+                  for s in sites] for h in hw_ids}
+    licence_bad = np.array([lic_hw[o.hw.id] for o in options], dtype=bool).reshape(no, ns)
+    mark(np.broadcast_to(licence_bad[:, :, None], reason.shape), LICENCE)
     # the users' own devices are a placement only when the scenario says how many users
     if not users:
         mark(np.broadcast_to(is_device[None, :, None], reason.shape), NOT_OFFERED)
+    # ... and they are per-user devices, not a pooled fleet: one device per user serving one
+    # request at a time (no replicas across laptops, no server batching), fast enough for
+    # that user's share of the peak
+    per_user = np.array([o.devices_per_replica != 1 or o.mode != "single-stream"
+                         or (users and o.capacity_rps_per_replica < peak_rps_per_user)
+                         for o in options], dtype=bool)
+    mark(np.broadcast_to((per_user[:, None] & is_device[None, :])[:, :, None], reason.shape),
+         PER_USER)
     # a site the rules forbid is rejected for policy whatever its price
     mark(np.broadcast_to(policy_bad[None, :, None], reason.shape), POLICY)
     mark(~owned[None, :, None] & np.isnan(price_o), NO_PRICE)
@@ -219,12 +223,12 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     if nt > 1:
         reason[:, owned, 1:] = NOT_OFFERED
     # what a quote at a site with no price list could add: data-centre hardware that is sold
-    quotable = ~small[:, None] & ~cloud_only[:, None] & ~(consumer[:, None] & dc_site[None, :]) \
+    quotable = ~small[:, None] & ~cloud_only[:, None] & ~licence_bad \
         & ~(listed | owned | policy_bad)[None, :]
     unlock = _unlock(reason, other_bad, options, sites, terms, oi, fixed, quotable)
     return Grid(usd_per_hour=usd_h, it_power_w=it_w, facility_kw=fac_kw, kwh_month=kwh_m,
                 kgco2e_month=co2, usd_per_mtok=per_mtok, billed_devices=billed, reason=reason,
-                utilization=util, price_age=ages, hw_index=oi, unlock=unlock)
+                utilization=util, load=load, price_age=ages, hw_index=oi, unlock=unlock)
 
 
 def _unlock(reason: np.ndarray, other_bad: np.ndarray, options: list[PerfOption],

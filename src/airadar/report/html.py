@@ -9,6 +9,8 @@ from typing import Any
 
 from airadar.perf.profiles import select_profile
 from airadar.plan.planner import PlanResult
+from airadar.plan.shortlist import KIND_NAMES, answer, devices_text, is_llm, shortlist, vs_text
+from airadar.report.tables import heterogeneous_lines
 from airadar.specs.precision import Precision
 
 _CSS = """
@@ -43,17 +45,22 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
     par = [c for c in ranked if c.pareto]
     rest = [c for c in ranked if not c.pareto]
     f1 = go.Figure()
+    kwh = [c.kwh_month for c in ranked if c.kwh_month != float("inf")]
+    cmin, cmax = (min(kwh), max(kwh)) if kwh else (0.0, 1.0)
     for group, name, sym in ((rest, "feasible", "circle-open"), (par, "Pareto front", "diamond")):
         f1.add_trace(go.Scatter(
             x=[c.usd_per_month for c in group], y=[c.option.e2e_p99_s * 1e3 for c in group],
             mode="markers", name=name, marker={"symbol": sym, "size": 9,
                                                "color": [c.kwh_month for c in group],
-                                               "colorscale": "Viridis", "showscale": name == "feasible",
-                                               "colorbar": {"title": "kWh/month"}},
+                                               "colorscale": "Viridis", "cmin": cmin,
+                                               "cmax": cmax, "showscale": name == "feasible",
+                                               "colorbar": {"title": "kWh/month", "x": 1.02}},
             text=[c.label for c in group], hovertemplate="%{text}<br>$%{x:,.0f}/month<br>"
             "p99 end-to-end %{y:,.0f} ms<extra></extra>"))
-    f1.update_layout(title="Cost vs p99 latency (colour: energy)", xaxis_title="$ per month",
-                     yaxis_title="p99 end-to-end latency (ms)", xaxis_type="log", height=480)
+    f1.update_layout(title="Cost vs p99 latency (colour: energy, one scale for all points)",
+                     xaxis_title="$ per month", yaxis_title="p99 end-to-end latency (ms)",
+                     xaxis_type="log", height=480,
+                     legend={"orientation": "h", "y": -0.2, "x": 0})
     figs.append(("pareto", f1))
     # cost breakdown of the detailed candidates
     det = [c for c in ranked if c.detail.get("breakdown_usd_per_hour")][:12]
@@ -114,6 +121,48 @@ def _price_cell(c: Any) -> str:
             + (f'<br><span class="muted">{e(", ".join(labels))}</span>' if labels else ""))
 
 
+def _answer_html(res: PlanResult) -> str:
+    """The recommendation, why, and each other kind of site against it."""
+    ans = answer(res)
+    b = ans.best
+    unit = "1M tokens" if is_llm(b) else "1M inferences"
+    head = (f'<p class="answer"><b>Recommended: {e(b.option.hw.id)} {e(devices_text(b))} '
+            f"{e(b.option.precision)} {e(b.option.mode)} at {e(b.site.id)} "
+            f"({e(KIND_NAMES[b.site.kind])}, {e(b.term)}): ${b.usd_per_month:,.0f}/month</b> "
+            f"(${b.usd_per_mtok:,.3f}/{unit})</p>")
+    why = "<ul>" + "".join(f"<li>{e(w)}</li>" for w in ans.why) + "</ul>"
+    rows = []
+    for a in ans.alternatives:
+        c = a.candidate
+        if c is None:
+            rows.append([e(a.kind), e(a.note), "", ""])
+        else:
+            rows.append([e(a.kind), e(c.label), f"{c.usd_per_month:,.0f}",
+                         e(vs_text(c.usd_per_month, b.usd_per_month))])
+    alt = _table(["cheapest of each other kind", "deployment", "$/month",
+                  "vs the recommendation"], rows, "alternatives") if rows else ""
+    return head + why + alt
+
+
+def _heterogeneous_html(res: PlanResult) -> str:
+    """Heterogeneous plans as lines against the ranked #1 and tables of their parts."""
+    het = res.heterogeneous
+    out = ["<ul>" + "".join(f"<li>{e(x)}</li>" for x in heterogeneous_lines(res)) + "</ul>"]
+    mix = het.get("mix") or {}
+    if mix.get("classes"):
+        out.append(_table(["request class", "input tokens", "output tokens", "share"],
+                          [[e(c["name"]), f"{c['input_tokens']:,.0f}",
+                            f"{c['output_tokens']:,.0f}", f"{c['share']:.0%}"]
+                           for c in mix["classes"]], "classes"))
+        out.append(f'<p class="muted">{e(mix.get("classes_source", ""))}</p>')
+    if (mix.get("mix") or {}).get("replicas"):
+        out.append(_table(["mixed fleet replica type", "replicas"],
+                          [[e(k), v] for k, v in mix["mix"]["replicas"].items()], "mix"))
+    if het.get("note"):
+        out.append(f'<p class="muted">{e(het["note"])}</p>')
+    return "".join(out)
+
+
 def render(res: PlanResult) -> str:
     import plotly.io as pio
 
@@ -124,21 +173,27 @@ def render(res: PlanResult) -> str:
         parts.append(f'<div id="fig-{fid}" class="plot">' + pio.to_html(
             fig, include_plotlyjs=(n == 0), full_html=False, div_id=f"plot-{fid}") + "</div>")
     colour = lambda d: f'<span class="{d}">{d}</span>'  # noqa: E731
+    llm = res.model.is_llm
     rows = []
-    for i, c in enumerate(res.ranked[:25], 1):
-        o = c.option
-        rows.append([i, e(o.hw.id), c.billed_devices, e(o.precision), e(c.site.id), e(c.term),
-                     f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}",
-                     f"{o.ttft_p99_s * 1e3:,.0f}", f"{o.tpot_p99_s * 1e3:,.0f}",
-                     f"{c.kwh_month:,.0f}", f"{c.kgco2e_month / 1000:,.2f}",
-                     colour(c.verdict.decision), "yes" if c.pareto else "", _price_cell(c)])
-    ranked_html = _table(["#", "hardware", "devices", "precision", "site", "term", "$/month",
-                          "$/1M tokens", "TTFT p99 ms", "TPOT p99 ms", "kWh/month", "tCO2e/month",
-                          "verdict", "Pareto", "prices as of"], rows, "ranked")
+    for r in shortlist(res, top=25):
+        c, o = r.candidate, r.candidate.option
+        row = [r.rank, e(o.hw.id), e(devices_text(c)), e(o.precision), e(c.site.id), e(c.term),
+               f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}", f"{o.ttft_p99_s * 1e3:,.0f}"]
+        if llm:
+            row.append(f"{o.tpot_p99_s * 1e3:,.0f}")
+        row += [f"{c.kwh_month:,.0f}", f"{c.kgco2e_month / 1000:,.2f}",
+                colour(c.verdict.decision), "yes" if c.pareto else "", _price_cell(c),
+                e(r.variant_text())]
+        rows.append(row)
+    heads = ["#", "hardware", "devices", "precision", "site", "term", "$/month",
+             "$/1M tokens" if llm else "$/1M inferences", "TTFT p99 ms" if llm else
+             "latency p99 ms"] + (["TPOT p99 ms"] if llm else []) + [
+        "kWh/month", "tCO2e/month", "verdict", "Pareto", "prices as of", "same figures"]
+    ranked_html = _table(heads, rows, "ranked")
     from airadar.report.tables import best_per_site
 
     site_rows = [[e(c.site.id), e(c.site.kind), e(f"{c.site.operator} ({c.site.parent_country})"),
-                  e(c.option.hw.id), c.billed_devices, e(c.option.precision),
+                  e(c.option.hw.id), e(devices_text(c)), e(c.option.precision),
                   f"{c.usd_per_month:,.0f}", colour(c.verdict.decision), _price_cell(c)]
                  for c in best_per_site(res)]
     sites_html = _table(["site", "kind", "operator (parent)", "hardware", "devices", "precision",
@@ -159,18 +214,23 @@ def render(res: PlanResult) -> str:
     ass = json.loads(json.dumps(res.to_json(limit=0)["assumptions"]))
     ass_html = _table(["figure", "source"], [[e(a["what"]), e(a["source"])] for a in ass],
                       "assumptions")
-    het = res.heterogeneous
-    het_html = "<pre>" + e(json.dumps(het, indent=1, default=str)) + "</pre>"
+    het_html = _heterogeneous_html(res)
+    answer_html = _answer_html(res)
     wl = sc.workload
+    lengths = (f"input {wl.input_mean:,.0f} / output {wl.output_mean:,.0f} tokens (means)"
+               if res.model.is_llm else "one inference per request")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>airadar plan: {e(sc.name)}</title>
 <style>{_CSS}</style></head><body>
 <h1>airadar plan: {e(sc.name)}</h1>
 <p>{e(sc.description)}</p>
-<p>Model <b>{e(res.model.id)}</b>; peak {e(wl.peak_rps)} req/s; input {e(wl.input_mean)} / output
-{e(wl.output_mean)} tokens; objective {e(sc.objective)}; data class {e(wl.data.data_class)}
-(users in {e(wl.data.users_in)}).</p>
-<h2>Ranked candidates</h2>{ranked_html}
+<p>Model <b>{e(res.model.id)}</b>; peak {e(wl.peak_rps)} req/s; {lengths}; objective
+{e(sc.objective)}; data class {e(wl.data.data_class)} (users in {e(wl.data.users_in)}).</p>
+<h2>Decision</h2>{answer_html}
+<h2>Shortlist</h2><p class="muted">The best row of each hardware type, then the next-best rows
+up to 25; rows identical in every figure are merged and their variants listed
+(<code>airadar plan --all</code> lists every
+row).</p>{ranked_html}
 <h2>Best option at each site</h2>{sites_html}
 <h2>Pareto front</h2>{parts[0]}
 <h2>Cost breakdown</h2>{parts[1]}

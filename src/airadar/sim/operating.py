@@ -153,7 +153,8 @@ def simulated_server(est: Estimate, *, model: ModelSpec, hw: HardwareSpec, preci
             f"{REQUESTS} requests, lognormal lengths sigma {LENGTH_SIGMA}, seed 0)"}
     return replace(est, throughput_output_tokens_per_s=tput,
                    throughput_samples_per_s=tput / est.output_tokens,
-                   ttft_p50_s=pt.ttft_p50_s, ttft_p99_s=pt.ttft_p99_s,
-                   tpot_p50_s=pt.tpot_p50_s, tpot_p99_s=pt.tpot_p99_s,
+                   ttft_mean_s=pt.ttft_mean_s, ttft_p99_s=pt.ttft_p99_s,
+                   tpot_mean_s=pt.tpot_mean_s, tpot_p99_s=pt.tpot_p99_s,
+                   simulated_p50_s=(pt.ttft_p50_s, pt.tpot_p50_s),
                    batch=pt.mean_batch * lay.replicas,
                    interval=(est.interval[0] * ratio, est.interval[1] * ratio), provenance=prov)

@@ -19,6 +19,9 @@ from airadar.perf.roofline import Deployment, iteration_time
 from airadar.sim.engine import Replica, ReplicaModel
 from airadar.sim.workload import Requests
 
+#: the most replicas one simulation holds in memory
+MAX_REPLICAS = 100_000
+
 
 @dataclass(frozen=True, kw_only=True)
 class SimConfig:
@@ -39,6 +42,14 @@ class SimConfig:
     e2e_slo_s: float | None = None
     seed: int = 0
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, n, low in (("replicas", self.replicas, 1),
+                             ("prefill_replicas", self.prefill_replicas, 0)):
+            if not low <= n <= MAX_REPLICAS:
+                raise SpecError(name, n, f"an integer from {low} to {MAX_REPLICAS:,} (each "
+                                "replica is simulated; for a larger fleet simulate one replica "
+                                "at its share of the rate)")
 
 
 def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: float,

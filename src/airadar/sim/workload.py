@@ -119,6 +119,11 @@ def read_trace(path: str | Path) -> Requests:
     p = Path(path)
     if not p.is_file():
         raise SpecError("trace", str(p), "an existing CSV or JSONL file")
+    try:
+        p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("trace", str(p), "a UTF-8 CSV or JSONL text file (this one is binary)"
+                        ) from None
     rows: list[tuple[float, int, int]] = []
     keys = ("arrival_s", "input_tokens", "output_tokens")
     with p.open(encoding="utf-8") as fh:

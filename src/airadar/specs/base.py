@@ -16,9 +16,10 @@ _IDENTITY = frozenset({"id", "name", "source", "family", "kind"})
 
 
 class Frozen(BaseModel):
-    """A frozen, keyword-only value that rejects unknown fields."""
+    """A frozen, keyword-only value that rejects unknown fields and non-finite numbers."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 class Sourced(Frozen):

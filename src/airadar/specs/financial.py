@@ -4,7 +4,7 @@ in ``catalog/data/prices.yaml`` with their sources)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -36,7 +36,7 @@ class Financials(Frozen):
     embodied_kgco2e_per_device: float | None = Field(default=None, ge=0)
     egress_gb_per_request: float = Field(default=0.0, ge=0)
     #: "site/hardware" -> USD per device-hour, for sites whose price is not shipped
-    price_overrides: dict[str, float] = Field(default_factory=dict)
+    price_overrides: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     #: USD per EUR; default: the ECB reference rate in catalog/data/prices.yaml
     eur_usd: float | None = Field(default=None, gt=0)
     #: prices older than this are flagged (default in prices.yaml)

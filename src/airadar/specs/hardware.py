@@ -68,9 +68,10 @@ class HardwareSpec(Frozen):
     # ---- derived views ---------------------------------------------------------------
     @property
     def main_memory(self) -> MemoryTier:
-        """The tier weights live in by default: the largest off-chip tier, else the first."""
+        """The tier weights live in by default: the fastest off-chip tier (GH200/GB200: the
+        HBM, not the larger LPDDR5X reached over NVLink-C2C), else the first."""
         off = [t for t in self.memory_tiers if not t.on_chip]
-        return max(off, key=lambda t: t.capacity_bytes) if off else self.memory_tiers[0]
+        return max(off, key=lambda t: t.bandwidth_bytes_per_s) if off else self.memory_tiers[0]
 
     @property
     def fast_memory(self) -> MemoryTier:

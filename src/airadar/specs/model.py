@@ -332,6 +332,11 @@ def spec_from_config_file(path: str | Path, *, model_id: str | None = None) -> M
         raise SpecError("config", str(p), "an existing config.json file") from None
     except json.JSONDecodeError as exc:
         raise SpecError("config", str(p), f"valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise SpecError("config", str(p), f"a readable UTF-8 config.json ({type(exc).__name__})"
+                        ) from None
+    if not isinstance(cfg, dict):
+        raise SpecError("config", str(p), "a JSON object of Hugging Face config fields")
     mid = model_id or (p.parent.name if p.name == "config.json" else p.stem)
     return spec_from_hf_config(cfg, model_id=mid, source=f"config.json at {p}",
                                as_of="user-supplied")

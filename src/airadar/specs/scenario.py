@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -14,16 +14,31 @@ from airadar.specs.base import Frozen
 from airadar.specs.financial import Financials
 from airadar.specs.policy import DataPolicy
 
+#: the largest peak rate a scenario may ask for (requests/s)
+MAX_PEAK_RPS = 1_000_000.0
+#: the longest request lengths a scenario may give (tokens), before the model's own context
+MAX_TOKENS = 10_000_000.0
+
 Objective = Literal["min_tco", "min_cost_per_token", "min_energy", "min_latency"]
 
 
 class Lengths(Frozen):
     """Token lengths: a mean and optional quantiles (used to split traffic into classes)."""
 
-    mean: float = Field(gt=0)
-    p50: float | None = Field(default=None, gt=0)
-    p90: float | None = Field(default=None, gt=0)
-    max: float | None = Field(default=None, gt=0)
+    mean: float = Field(gt=0, le=MAX_TOKENS)
+    p50: float | None = Field(default=None, gt=0, le=MAX_TOKENS)
+    p90: float | None = Field(default=None, gt=0, le=MAX_TOKENS)
+    max: float | None = Field(default=None, gt=0, le=MAX_TOKENS)
+
+
+class RequestClass(Frozen):
+    """A share of the traffic with its own lengths (for the mixed-fleet plan)."""
+
+    name: str
+    input_tokens: float = Field(gt=0)
+    #: default: the workload's mean output length
+    output_tokens: float | None = Field(default=None, gt=0)
+    share: float = Field(gt=0, le=1)
 
 
 class SLO(Frozen):
@@ -35,19 +50,24 @@ class SLO(Frozen):
 
 
 class Workload(Frozen):
-    peak_rps: float = Field(gt=0, description="peak request rate, requests/s")
+    #: bounded so that sizing, the mix and the simulation fit in memory (a documented limit)
+    peak_rps: float = Field(gt=0, le=MAX_PEAK_RPS, description="peak request rate, requests/s "
+                            f"(at most {MAX_PEAK_RPS:,.0f})")
     average_rps: float | None = Field(default=None, gt=0)
     #: 24 hourly values, fraction of peak (1.0 = peak)
     daily_curve: tuple[float, ...] | None = None
-    input_tokens: Lengths | float
-    output_tokens: Lengths | float = 1.0
+    input_tokens: Lengths | Annotated[float, Field(gt=0, le=MAX_TOKENS)]
+    output_tokens: Lengths | Annotated[float, Field(gt=0, le=MAX_TOKENS)] = 1.0
     slo: SLO = SLO()
     #: minimum fraction of full-precision quality a variant must keep (e.g. 0.98)
     quality_floor: float = Field(default=0.0, ge=0, le=1)
     data: DataPolicy = DataPolicy()
     #: for edge / on-device plans: how many users (devices) the service has
-    users: int | None = Field(default=None, ge=1)
+    users: int | None = Field(default=None, ge=1, le=10_000_000_000)
     headroom: float = Field(default=0.2, ge=0, le=5)
+    #: traffic classes for the mixed-fleet plan; their shares sum to 1 and their mean input
+    #: (and output) length is the workload's (default: derived from the length quantiles)
+    request_classes: tuple[RequestClass, ...] | None = Field(default=None, min_length=1)
 
     @field_validator("daily_curve")
     @classmethod
@@ -65,6 +85,23 @@ class Workload(Frozen):
         if self.average_rps is not None and self.average_rps > self.peak_rps:
             raise ValueError(f"average_rps ({self.average_rps}) cannot exceed peak_rps "
                              f"({self.peak_rps})")
+        return self
+
+    @model_validator(mode="after")
+    def _classes(self) -> Workload:
+        cls = self.request_classes
+        if not cls:
+            return self
+        total = sum(c.share for c in cls)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"request_classes: shares sum to {total:g}, not 1")
+        for what, mean, vals in (
+                ("input", self.input_mean, [c.input_tokens for c in cls]),
+                ("output", self.output_mean, [c.output_tokens or self.output_mean for c in cls])):
+            got = sum(c.share * v for c, v in zip(cls, vals, strict=True))
+            if abs(got - mean) > 0.02 * mean:
+                raise ValueError(f"request_classes: their mean {what} length {got:,.0f} tokens "
+                                 f"differs from the workload's {mean:,.0f} by more than 2%")
         return self
 
     @property
@@ -98,6 +135,9 @@ class Candidates(Frozen):
     terms: tuple[Literal["on-demand", "monthly", "1y", "3y", "spot"], ...] = ("on-demand",)
     max_devices_per_replica: int = Field(default=8, ge=1, le=1024)
     stack: str | None = None
+    #: what the on-premise sites are: a "datacenter" (server room; the default) or a "lab"
+    #: (a lab or a desk), where hardware whose licence excludes data centres may run
+    onprem_setting: Literal["datacenter", "lab"] = "datacenter"
 
 
 class Constraints(Frozen):
@@ -138,6 +178,28 @@ def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _duplicate_key(node: yaml.Node | None, path: str = "") -> tuple[str, int] | None:
+    """The dotted path and line of the first key repeated in a mapping (YAML keeps the last
+    silently)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            key = str(getattr(k, "value", k))
+            where = f"{path}.{key}" if path else key
+            if key in seen:
+                return where, k.start_mark.line + 1
+            seen.add(key)
+            found = _duplicate_key(v, where)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            found = _duplicate_key(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Parse and validate a scenario file; raise ScenarioError naming file, line and field."""
     p = Path(path)
@@ -157,12 +219,19 @@ def load_scenario(path: str | Path) -> Scenario:
                             ) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{p}: a scenario is a YAML mapping with name, model and workload")
+    dup = _duplicate_key(node)
+    if dup is not None:
+        raise ScenarioError(f"{p}:{dup[1]}: {dup[0]}: duplicate key (each key once)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(x for x in err.get("loc", ()) if not (isinstance(x, str) and x in (
-            "float", "Lengths", "literal['all']", "tuple[str, ...]")))
+        errs = exc.errors()
+        # of a union's branches, report the number's complaint rather than "not a mapping"
+        err = next((x for x in errs if x.get("type") not in ("model_type", "dict_type")),
+                   errs[0])
+        loc = tuple(x for x in err.get("loc", ()) if not (isinstance(x, str) and (x in (
+            "float", "Lengths", "literal['all']", "tuple[str, ...]")
+            or x.startswith("constrained-"))))
         field = ".".join(str(x) for x in loc) or "(top level)"
         line = _line_of(node, loc)
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
