@@ -82,7 +82,8 @@ class Estimate:
             "ttft_s": {"mean": self.ttft_mean_s, "p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
             "tpot_s": {"mean": self.tpot_mean_s, "p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
             "e2e_s": {"mean": self.e2e_mean_s},
-            "percentiles": "p50, mean and p99 of simulated requests (airadar.sim)" if self.simulated_p50_s is not None else P50_METHOD,
+            "percentiles": P50_METHOD if self.simulated_p50_s is None
+            else "p50, mean and p99 of the simulated requests (airadar.sim)",
             "max_batch": self.max_batch, "batch": self.batch,
             "memory_bytes": self.memory_bytes, "memory_capacity_bytes": self.memory_capacity_bytes,
             "bottleneck": self.bottleneck,
