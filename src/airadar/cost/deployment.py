@@ -127,6 +127,10 @@ def owned_terms(site: Site, fin: Financials) -> OwnedTerms:
     elif fin.electricity_usd_per_kwh is not None:
         tariff = fin.electricity_usd_per_kwh
         src["electricity"] = "scenario (site has no sourced tariff)"
+    if tariff is not None and fin.electricity_price_multiplier != 1.0:
+        tariff *= fin.electricity_price_multiplier
+        src["electricity"] += (f" x{fin.electricity_price_multiplier:g} "
+                               "(financial.electricity_price_multiplier)")
     return OwnedTerms(years=years, maintenance_fraction_per_year=maint,
                       network_share_fraction=net, colo_usd_per_kw_month=colo,
                       tariff_usd_per_kwh=tariff, sources=src)
@@ -143,6 +147,14 @@ def host_overhead_w(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
 
 
 def purchase_per_device(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
+    """The purchase price of one device (server share included), times
+    ``financial.purchase_price_multiplier``."""
+    usd, src = _purchase_per_device(hw, fin)
+    m = fin.purchase_price_multiplier
+    return (usd * m, f"{src} x{m:g} (financial.purchase_price_multiplier)") if m != 1.0 else (usd, src)
+
+
+def _purchase_per_device(hw: HardwareSpec, fin: Financials) -> tuple[float, str]:
     if fin.purchase_usd_per_device is not None:
         return fin.purchase_usd_per_device, "scenario (financial.purchase_usd_per_device)"
     srv = server_price(hw.id)
@@ -234,6 +246,9 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
                                   f"a {fin.term} price for {hw.id} at {site.id}: "
                                   + ("not offered there" if offer is None and site.offers
                                      else "no sourced price is shipped"))
+        if fin.cloud_price_multiplier != 1.0:
+            price_h *= fin.cloud_price_multiplier
+            prov["price"] += f" x{fin.cloud_price_multiplier:g} (financial.cloud_price_multiplier)"
         billed = math.ceil(devices / dpi) * dpi
         egress_gb_h = (requests_per_s or 0.0) * 3600 * fin.egress_gb_per_request
         bd = tco.cloud_cost(usd_per_device_hour=price_h, devices=billed,

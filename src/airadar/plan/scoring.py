@@ -133,6 +133,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
                         price[hi, j, k] = float(off.price(t))  # type: ignore[arg-type]
                 if off is not None:
                     dpi[hi, j] = off.devices_per_instance
+    price *= fin.cloud_price_multiplier
     billed = np.where(owned[None, :], dev_os, np.ceil(dev_os / dpi[oi, :]) * dpi[oi, :])
     it_w = dev_os * per_dev_w[:, None]
     # users' own devices are on anyway: count only the extra power of serving (above idle)

@@ -34,3 +34,8 @@ class Financials(Frozen):
     egress_gb_per_request: float = Field(default=0.0, ge=0)
     #: "site/hardware" -> USD per device-hour, for sites whose price is not shipped
     price_overrides: dict[str, float] = Field(default_factory=dict)
+    #: what-if factors (``airadar sweep`` varies them): every cloud price (sourced or
+    #: overridden), every purchase price and every electricity tariff is multiplied by these
+    cloud_price_multiplier: float = Field(default=1.0, gt=0, le=100)
+    purchase_price_multiplier: float = Field(default=1.0, gt=0, le=100)
+    electricity_price_multiplier: float = Field(default=1.0, gt=0, le=100)

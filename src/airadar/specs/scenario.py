@@ -157,6 +157,8 @@ def load_scenario(path: str | Path) -> Scenario:
                             ) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{p}: a scenario is a YAML mapping with name, model and workload")
+    # the ``sweep:`` section is read by ``airadar sweep`` (sweep/spec.py); a plan ignores it
+    data.pop("sweep", None)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
