@@ -21,7 +21,15 @@ app.add_typer(results_app, name="results")
 
 
 def _register() -> None:
-    from airadar.cli import bench_cmd, catalog_cmd, cost_cmd, perf_cmd, plan_cmd, sim_cmd  # noqa: F401
+    from airadar.cli import (  # noqa: F401
+        bench_cmd,
+        catalog_cmd,
+        cost_cmd,
+        perf_cmd,
+        plan_cmd,
+        sim_cmd,
+        sweep_cmd,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
