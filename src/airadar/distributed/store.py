@@ -42,12 +42,12 @@ class SweepStore:
     def _insert(self) -> Any:
         name = self.engine.dialect.name
         if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects import sqlite as dialect
         elif name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects import postgresql as dialect  # type: ignore[no-redef]
         else:
             raise BackendError(f"sweep store: {name} is not supported (SQLite or PostgreSQL)")
-        return insert
+        return dialect.insert
 
     def begin(self, sweep_id: str, *, scenario: str, spec: dict[str, Any]) -> None:
         insert = self._insert()

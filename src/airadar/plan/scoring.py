@@ -109,6 +109,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     fixed = np.full((len(hw_ids), ns), np.nan)
     price = np.full((len(hw_ids), ns, nt), np.nan)
     dpi = np.ones((len(hw_ids), ns))
+    no_offer = np.zeros((len(hw_ids), ns), dtype=bool)  # cloud sites that do not list the hw
     hw_of = {o.hw.id: o.hw for o in options}
     for h, hi in hw_idx.items():
         hw = hw_of[h]
@@ -125,6 +126,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
                     fixed[hi, j] = owned_per_device_fixed(p_dev, s, fin, provisioned)
             else:
                 off = s.offer_for(h)
+                no_offer[hi, j] = off is None
                 for k, t in enumerate(terms):
                     key = f"{s.id}/{h}"
                     if key in fin.price_overrides:
@@ -156,8 +158,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     def mark(mask: np.ndarray, code: int) -> None:
         reason[(reason == OK) & mask] = code
 
-    not_offered = ~owned[None, :, None] & np.isnan(price[oi, :, :]) & \
-        np.array([[s.offer_for(o.hw.id) is None for s in sites] for o in options])[:, :, None]
+    not_offered = ~owned[None, :, None] & np.isnan(price[oi, :, :]) & no_offer[oi, :][:, :, None]
     mark(not_offered, NOT_OFFERED)
     # devices in the field and users' own devices take edge-class hardware only
     small = np.array([o.hw.hw_class in ("edge", "npu") for o in options])

@@ -6,13 +6,15 @@ point (``PerfTable``: the slow part of a plan, seconds) depend only on the field
 a future then re-sizes each option's replica count for its traffic and its drawn speed and
 prices everything with ``plan.planner.score_options`` (the one cost model, milliseconds).
 
-Randomness: future ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))`` and a candidate's
-speed from ``SeedSequence(seed, spawn_key=(i, 1, crc32(hardware|precision)))``, so a future's
-answer depends on (seed, i) only, never on which worker computes it or in what order.
+Randomness: future ``i`` draws its inputs from ``SeedSequence(seed, spawn_key=(i,))`` and the
+candidates' speeds from ``SeedSequence(seed, spawn_key=(i, 1))`` (one normal per distinct
+(hardware, precision), in the order of their crc32), so a future's answer depends on (seed, i)
+and the scenario only, never on which worker computes it or in what order.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -171,15 +173,14 @@ class Evaluator:
         opts = table.options
         factor = np.ones(len(opts))
         if spec.prediction_interval and opts:
-            z: dict[int, float] = {}
-            for k in table.speed_keys:
-                if k not in z:
-                    z[k] = float(_rng(spec.seed, i, 1, k).standard_normal())
-            zs = np.array([z[k] for k in table.speed_keys])
-            factor = np.exp(table.mu + table.sigma * zs)
+            # one draw per (hardware, precision): their options share a profile, so their
+            # prediction errors move together
+            uniq = sorted(set(table.speed_keys))
+            z = dict(zip(uniq, _rng(spec.seed, i, 1).standard_normal(len(uniq)), strict=True))
+            factor = np.exp(table.mu + table.sigma * np.array([z[k] for k in table.speed_keys]))
         need = wl.peak_rps * (1.0 + wl.headroom)
-        resized = [replace(o, capacity_rps_per_replica=o.capacity_rps_per_replica * f,
-                           replicas=max(1, math.ceil(need / (o.capacity_rps_per_replica * f) - 1e-9)))
+        resized = [_resized(o, o.capacity_rps_per_replica * f,
+                            max(1, math.ceil(need / (o.capacity_rps_per_replica * f) - 1e-9)))
                    for o, f in zip(opts, factor, strict=True)]
         # the plan as bought (sized at the grid point's peak from the point prediction)
         # misses its SLO when the drawn peak exceeds what those replicas really serve
@@ -235,7 +236,8 @@ class Evaluator:
                 continue
             f = float(factor[a])
             rm = replace(rm, memory_s=rm.memory_s / f, compute_s=rm.compute_s / f,
-                         serial_s=rm.serial_s / f, overhead_s=rm.overhead_s / f,
+                         serial_s=None if rm.serial_s is None else rm.serial_s / f,
+                         overhead_s=rm.overhead_s / f,
                          prefill_s_per_token=rm.prefill_s_per_token / f)
             rng = _rng(self.plan.spec.seed, i, 2)
             req = Requests(arrival_s=arrivals(kind="daily", rate_rps=wl.peak_rps, n=n_req, rng=rng,
@@ -251,6 +253,15 @@ class Evaluator:
             out[key] = {"requests": n_req, "ttft_p99_ms": t99 * 1e3, "tpot_p99_ms": p99 * 1e3,
                         "miss": int(bool((ttft and t99 > ttft) or (tpot and p99 > tpot)))}
         return out
+
+
+def _resized(o: PerfOption, capacity: float, replicas: int) -> PerfOption:
+    """``o`` with another capacity and replica count (a shallow copy; faster than
+    ``dataclasses.replace``, which re-runs ``__init__``)."""
+    c = copy.copy(o)
+    object.__setattr__(c, "capacity_rps_per_replica", float(capacity))
+    object.__setattr__(c, "replicas", int(replicas))
+    return c
 
 
 def _f(x: float) -> float | None:

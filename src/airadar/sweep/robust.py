@@ -98,8 +98,8 @@ def aggregate(results: list[dict[str, Any]], *, objective: str, grid_points: lis
     for r in rows:
         r.pop("_order")
     robust = rows[0] if rows and rows[0]["regret"]["p90"] is not None else None
-    sens = _sensitivity(results, month, best, col, robust["label"] if robust else None,
-                        grid_points, inputs, speed) if robust else []
+    sens = _sensitivity(results, month, best, col, robust["label"], grid_points, inputs,
+                        speed) if robust else []
     return {"futures_evaluated": nf, "futures_with_a_feasible_choice": int(any_ok.sum()),
             "objective": objective, "regret_unit": UNITS[objective],
             "robust_choice": robust, "candidates": rows, "sensitivity": sens,
@@ -113,7 +113,7 @@ def _sensitivity(results: list[dict[str, Any]], month: np.ndarray, best: np.ndar
     j = col[robust]
     cost = month[:, j]
     is_best = best == j
-    out = []
+    out: list[dict[str, Any] | None] = []
     for name in inputs:
         if len(grid_points) > 1 and name in grid_points[0]:
             vals = [str(grid_points[r["grid"]][name]) for r in results]
@@ -134,9 +134,9 @@ def _sensitivity(results: list[dict[str, Any]], month: np.ndarray, best: np.ndar
     if np.isfinite(x).sum() >= 10 and np.nanstd(x) > 0:
         out.append(_decile_row(f"speed of {robust.split(' @ ')[0]} (prediction interval)",
                                "Monte Carlo", x, cost, is_best))
-    out = [r for r in out if r is not None]
-    out.sort(key=lambda r: -(r["swing_usd_per_month"] or 0.0))
-    return out
+    rows = [r for r in out if r is not None]
+    rows.sort(key=lambda r: -(r["swing_usd_per_month"] or 0.0))
+    return rows
 
 
 def _decile_row(name: str, how: str, x: np.ndarray, cost: np.ndarray, is_best: np.ndarray

@@ -237,9 +237,9 @@ def build_spec(section: dict[str, Any] | None, *, futures: int | None = None,
     s = seed if seed is not None else sec.get("seed", 0)
     if not isinstance(s, int) or isinstance(s, bool) or s < 0:
         raise SpecError("sweep.seed", s, "an integer >= 0")
-    k = simulate_top if simulate_top is not None else sec.get("simulate_top", 0)
-    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
-        raise SpecError("sweep.simulate_top", k, "an integer >= 0")
+    top = simulate_top if simulate_top is not None else sec.get("simulate_top", 0)
+    if not isinstance(top, int) or isinstance(top, bool) or top < 0:
+        raise SpecError("sweep.simulate_top", top, "an integer >= 0")
     pi = prediction_interval if prediction_interval is not None else \
         sec.get("prediction_interval", True)
     if not isinstance(pi, bool):
@@ -275,7 +275,7 @@ def build_spec(section: dict[str, Any] | None, *, futures: int | None = None,
             raise SpecError(where, raw, "a field in either sweep.grid or sweep.vary, not both")
         v_out[path] = parse_distribution(where, raw)
     spec = SweepSpec(futures=n, seed=s, grid=g, vary=dict(sorted(v_out.items())),
-                     prediction_interval=pi, simulate_top=k)
+                     prediction_interval=pi, simulate_top=top)
     if len(spec.grid_points) > n:
         raise SpecError("sweep.futures", n, f"at least the {len(spec.grid_points)} grid points")
     return spec
