@@ -135,7 +135,9 @@ def make_plan(sc: Scenario, spec: SweepSpec, base_dir: str | None) -> SweepPlan:
     base = sc.model_dump(mode="json")
     nominal = tuple(with_values(base, gp, f"sweep.grid point {n}")
                     for n, gp in enumerate(spec.grid_points))
-    ident = {"version": VERSION, "scenario": base, "base_dir": base_dir,
+    # the scenario's folder matters only when the model is a config.json path relative to it
+    ident = {"version": VERSION, "scenario": base,
+             "base_dir": base_dir if sc.model.endswith(".json") else None,
              "spec": {**spec.to_json(), "futures": None}}
     sid = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
     return SweepPlan(sweep_id=sid, spec=spec, scenario_name=sc.name, objective=sc.objective,
