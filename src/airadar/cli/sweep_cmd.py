@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -62,24 +63,29 @@ def sweep(
     plan = make_plan(sc, spec, str(scenario.parent.resolve()))
     url = store_url(store, user_dir())
     executor: Any
-    if ray:
-        from airadar.distributed.ray_exec import RayExecutor
-
-        executor = RayExecutor(ray)
-        n_workers = int(executor.cluster["cpus"])
-    else:
-        from airadar.distributed.local import LocalExecutor
-
-        n_workers = workers or os.cpu_count() or 1
-        executor = LocalExecutor(n_workers)
     show = not as_json and sys.stderr.isatty()
-    with Progress(TextColumn("futures"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
-                  transient=True, disable=not show) as prog:
+    # Ray's driver prints worker and raylet notices (a worker died, ...) on stdout; keep
+    # stdout for the answer
+    with contextlib.redirect_stdout(sys.stderr) if ray else contextlib.nullcontext(), \
+            Progress(TextColumn("futures"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                     TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                     transient=True, disable=not show) as prog:
+        if ray:
+            from airadar.distributed.ray_exec import RayExecutor
+
+            executor = RayExecutor(ray)
+            n_workers = int(executor.cluster["cpus"])
+        else:
+            from airadar.distributed.local import LocalExecutor
+
+            n_workers = workers or os.cpu_count() or 1
+            executor = LocalExecutor(n_workers)
         task = prog.add_task("sweep", total=spec.futures)
         try:
             res = run_sweep(plan, executor, store_url=url, workers=n_workers,
                             progress=lambda done, total: prog.update(task, completed=done))
+            if ray:
+                executor.ray.shutdown()
         except KeyboardInterrupt:
             from airadar.distributed.store import SweepStore
 
