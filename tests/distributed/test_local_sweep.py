@@ -98,3 +98,29 @@ def test_html_report_has_robustness_and_tornado(tmp_path: Path) -> None:
     assert "Robust choice:" in page and 'id="fig-tornado"' in page and "<script" in page
     assert "<script src=" not in page  # plotly is embedded, nothing is fetched
     assert json.loads((out / "sweep.json").read_text())["futures_evaluated"] == 40
+
+
+def test_simulate_top_k_runs_the_simulator_per_future(tmp_path: Path) -> None:
+    """--simulate-top K: the serving simulator runs a full day of each future's traffic on its
+    top K candidates; their simulated SLO miss probability is reported."""
+    scen = tmp_path / "low.yaml"
+    text = write_small(tmp_path).read_text()
+    scen.write_text(text.replace("peak_rps: 25", "peak_rps: 1").replace("average_rps: 8",
+                    "average_rps: 0.25").replace("lognormal:25:0.3", "lognormal:1:0.3")
+                    .replace("[rtx-4090, l40s, h100-sxm]", "[rtx-4090, l40s]"))
+    r = run_cli("sweep", str(scen), "--futures", "3", "--simulate-top", "1", "--workers", "1",
+                "--store", str(tmp_path / "sim.db"), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    sim = [c for c in out["candidates"] if c["futures_simulated"]]
+    assert sum(c["futures_simulated"] for c in sim) == 3
+    assert all(c["slo_miss_probability_simulated"] in (0.0, 1 / 3, 2 / 3, 1.0) for c in sim)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "sim.db") as c:
+        first = json.loads(c.execute("select result from sweep_futures where idx = 0").fetchone()[0])
+    (s,) = first["sim"].values()
+    # a full day: the daily curve's area x peak x 3600 s (here a flat 0.25 of peak)
+    assert s["requests"] == pytest.approx(0.25 * first["inputs"]["workload.peak_rps"] * 86400,
+                                          rel=0.01)
+    assert s["ttft_p99_ms"] > 0 and s["tpot_p99_ms"] > 0

@@ -30,7 +30,7 @@ def _table(args: tuple[Scenario, str | None]) -> PerfTable:
     return build_table(*args)
 
 
-def _chunk(args: tuple[list[int], str]) -> tuple[int, int, float]:
+def _chunk(args: tuple[list[int], str]) -> tuple[int, int, float, float]:
     assert _RUNNER is not None
     return _RUNNER.run(*args)
 
@@ -42,8 +42,8 @@ class LocalExecutor:
         self.workers = workers
         self._ctx = mp.get_context("spawn")
 
-    def tables(self, plan: SweepPlan) -> dict[str, PerfTable]:
-        todo = list(plan.perf_scenarios.values())
+    def tables(self, plan: SweepPlan, keys: list[str]) -> dict[str, PerfTable]:
+        todo = [plan.perf_scenarios[k] for k in keys]
         n = min(self.workers, len(todo))
         if n <= 1:
             return {t.key: t for t in (build_table(sc, plan.base_dir) for sc in todo)}
@@ -56,7 +56,7 @@ class LocalExecutor:
         return {t.key: t for t in got}
 
     def run(self, plan: SweepPlan, store_url: str, chunks: list[list[int]], attempt: str
-            ) -> Iterator[tuple[int, int, float]]:
+            ) -> Iterator[tuple[int, int, float, float]]:
         pool = self._ctx.Pool(self.workers, initializer=_init, initargs=(plan, store_url))
         try:
             yield from pool.imap_unordered(_chunk, [(c, attempt) for c in chunks])

@@ -50,7 +50,7 @@ def connect(address: str, *, num_cpus: int | None = None) -> Any:
 
 
 def _run_chunk(sweep_id: str, plan_box: list[Any], store_url: str, indices: list[int],
-               attempt: str) -> tuple[int, int, float]:
+               attempt: str) -> tuple[int, int, float, float]:
     from airadar.distributed.worker import ChunkRunner
 
     ray = ray_module()
@@ -75,12 +75,12 @@ class RayExecutor:
         return {"address": self.address, "nodes": len(nodes),
                 "cpus": sum(n.get("Resources", {}).get("CPU", 0) for n in nodes)}
 
-    def tables(self, plan: SweepPlan) -> dict[str, PerfTable]:
-        refs = [self._table.remote(sc, plan.base_dir) for sc in plan.perf_scenarios.values()]
+    def tables(self, plan: SweepPlan, keys: list[str]) -> dict[str, PerfTable]:
+        refs = [self._table.remote(plan.perf_scenarios[k], plan.base_dir) for k in keys]
         return {t.key: t for t in self.ray.get(refs)}
 
     def run(self, plan: SweepPlan, store_url: str, chunks: list[list[int]], attempt: str
-            ) -> Iterator[tuple[int, int, float]]:
+            ) -> Iterator[tuple[int, int, float, float]]:
         ray = self.ray
         ref = ray.put(plan)
         pending = [self._chunk.remote(plan.sweep_id, [ref], store_url, c, attempt) for c in chunks]

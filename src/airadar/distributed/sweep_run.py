@@ -21,7 +21,7 @@ from airadar.sweep.robust import aggregate
 class Executor(Protocol):
     name: str
 
-    def tables(self, plan: SweepPlan) -> dict[str, PerfTable]: ...
+    def tables(self, plan: SweepPlan, keys: list[str]) -> dict[str, PerfTable]: ...
 
     def run(self, plan: SweepPlan, store_url: str, chunks: list[list[int]], attempt: str
             ) -> Any: ...
@@ -51,17 +51,20 @@ def run_sweep(plan: SweepPlan, executor: Executor, *, store_url: str, workers: i
     t0 = time.perf_counter()
     t_tables = 0.0
     computed = written = 0
-    busy = 0.0
+    busy = cpu = 0.0
     if progress:
         progress(len(already), n)
     try:
         if todo:
-            plan.tables.update(executor.tables(plan))
+            missing = [k for k in plan.perf_scenarios if k not in plan.tables]
+            if missing:
+                plan.tables.update(executor.tables(plan, missing))
             t_tables = time.perf_counter() - t0
-            for got, new, dt in executor.run(plan, store.url, chunked(todo, workers), attempt):
+            for got, new, dt, dc in executor.run(plan, store.url, chunked(todo, workers), attempt):
                 computed += got
                 written += new
                 busy += dt
+                cpu += dc
                 if progress:
                     progress(len(already) + computed, n)
     except KeyboardInterrupt:
@@ -80,7 +83,8 @@ def run_sweep(plan: SweepPlan, executor: Executor, *, store_url: str, workers: i
                  "sweep_id": plan.sweep_id, "futures_reused": len(already),
                  "futures_computed": computed, "rows_written": written,
                  "seconds": {"total": round(wall, 3), "tables": round(t_tables, 3),
-                             "futures": round(loop, 3), "worker_busy": round(busy, 3)},
+                             "futures": round(loop, 3), "worker_busy": round(busy, 3),
+                             "worker_cpu": round(cpu, 3)},
                  "futures_per_s": computed / loop if computed and loop > 0 else None,
                  "perf_tables": {k: round(t.seconds, 3) for k, t in plan.tables.items()}}
     return SweepRun(answer=answer, execution=execution)

@@ -22,10 +22,10 @@ class ChunkRunner:
         self.sweep_id = plan.sweep_id
         self.host = f"{socket.gethostname()}:{os.getpid()}"
 
-    def run(self, indices: list[int], attempt: str) -> tuple[int, int, float]:
-        """(futures evaluated, rows newly written, seconds)."""
-        t0 = time.perf_counter()
+    def run(self, indices: list[int], attempt: str) -> tuple[int, int, float, float]:
+        """(futures evaluated, rows newly written, wall seconds, CPU seconds of this process)."""
+        t0, c0 = time.perf_counter(), time.process_time()
         rows: list[tuple[int, dict[str, Any]]] = [(i, self.evaluator.evaluate(i)) for i in indices]
-        dt = time.perf_counter() - t0
-        new = self.store.put(self.sweep_id, rows, host=self.host, attempt=attempt, seconds=dt)
-        return len(rows), new, dt
+        new = self.store.put(self.sweep_id, rows, host=self.host, attempt=attempt,
+                             seconds=time.perf_counter() - t0)
+        return len(rows), new, time.perf_counter() - t0, time.process_time() - c0
