@@ -66,6 +66,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--futures", type=int, default=2000)
     ap.add_argument("--scenario", default=str(ROOT / "examples" / "eu-support-chat.yaml"))
+    ap.add_argument("--rounds", type=int, default=2, help="runs per configuration (ABBA order)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--tables", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -86,50 +87,52 @@ def main() -> int:
     print(f"{sc.name}: {a.futures} futures, seed 1, {len(VARY)} inputs varied + prediction "
           f"intervals; performance table built once in {t_tables:.1f} s "
           f"({sum(len(t.options) for t in tables.values())} options); {os.cpu_count()} cores")
-    rows = {}
+    try:
+        import ray  # noqa: F401
+        configs = [("local", 1), ("ray", 1), ("local", 2), ("ray", 2)]
+    except ImportError:
+        print("ray: not installed (pip install 'airadar[ray]'); Ray rows skipped")
+        configs = [("local", 1), ("local", 2)]
+    # ABBA order, repeated: the machine's load drifts, so each configuration runs early and late
+    order = [c for r in range(a.rounds) for c in (configs if r % 2 == 0 else configs[::-1])]
+    runs: dict[tuple[str, int], list[dict]] = {}
     with tempfile.NamedTemporaryFile(suffix=".pkl") as fh:
         fh.write(pickle.dumps(tables))
         fh.flush()
-        for config in ("local", "ray"):
-            try:
-                import ray  # noqa: F401
-            except ImportError:
-                if config == "ray":
-                    print("ray: not installed (pip install 'airadar[ray]'); skipped")
-                    continue
-            for w in (1, 2):
-                t = time.perf_counter()
-                r = subprocess.run([sys.executable, __file__, "--scenario", a.scenario,
-                                    "--tables", fh.name, "--child", config, str(w),
-                                    str(a.futures)], capture_output=True, text=True,
-                                   env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
-                if r.returncode != 0:
-                    print(f"{config} x{w}: FAILED {r.stderr.strip().splitlines()[-1:]}")
-                    return 1
-                ex = json.loads(r.stdout.strip().splitlines()[-1])
-                ex["process_s"] = time.perf_counter() - t
-                rows[(config, w)] = ex
-                busy = ex["seconds"]["worker_busy"] / ex["futures_computed"] * 1e3
-                cpu = ex["seconds"]["worker_cpu"] / ex["futures_computed"] * 1e3
-                print(f"{config:5s} {w} worker{'s' if w > 1 else ' '}: {ex['futures_per_s']:6.1f} "
-                      f"futures/s  (loop {ex['seconds']['futures']:6.1f} s; in the workers "
-                      f"{busy:5.1f} ms wall, {cpu:5.1f} ms CPU per future; answer {ex['answer']})")
-    digests = {r["answer"] for r in rows.values()}
-    print(f"same answer in every configuration: {'yes' if len(digests) == 1 else 'NO'} "
+        for config, w in order:
+            r = subprocess.run([sys.executable, __file__, "--scenario", a.scenario,
+                                "--tables", fh.name, "--child", config, str(w),
+                                str(a.futures)], capture_output=True, text=True,
+                               env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+            if r.returncode != 0:
+                print(f"{config} x{w}: FAILED {r.stderr.strip().splitlines()[-1:]}")
+                return 1
+            ex = json.loads(r.stdout.strip().splitlines()[-1])
+            runs.setdefault((config, w), []).append(ex)
+            busy = ex["seconds"]["worker_busy"] / ex["futures_computed"] * 1e3
+            cpu = ex["seconds"]["worker_cpu"] / ex["futures_computed"] * 1e3
+            print(f"{config:5s} {w} worker{'s' if w > 1 else ' '}: {ex['futures_per_s']:6.1f} "
+                  f"futures/s  (loop {ex['seconds']['futures']:6.1f} s; in the workers "
+                  f"{busy:5.1f} ms wall, {cpu:5.1f} ms CPU per future; load "
+                  f"{os.getloadavg()[0]:.1f}; answer {ex['answer']})")
+    rows = {k: {**v[0], "futures_per_s": sum(x["futures_per_s"] for x in v) / len(v)}
+            for k, v in runs.items()}
+    digests = {x["answer"] for v in runs.values() for x in v}
+    print(f"mean of {a.rounds} runs per configuration:")
+    print(f"  same answer in every run: {'yes' if len(digests) == 1 else 'NO'} "
           f"(robust choice: {next(iter(rows.values()))['robust_choice']})")
     for config in ("local", "ray"):
         if (config, 1) in rows and (config, 2) in rows:
-            print(f"{config}: 2 workers / 1 worker = "
+            print(f"  {config}: 2 workers / 1 worker = "
                   f"{rows[(config, 2)]['futures_per_s'] / rows[(config, 1)]['futures_per_s']:.2f}x")
     for w in (1, 2):
         if ("local", w) in rows and ("ray", w) in rows:
             lo, ra = rows[("local", w)], rows[("ray", w)]
             over = (1 / ra["futures_per_s"] - 1 / lo["futures_per_s"]) * 1e3
-            print(f"Ray overhead with {w} worker{'s' if w > 1 else ''}: {over:+.2f} ms per future "
+            print(f"  Ray overhead with {w} worker{'s' if w > 1 else ''}: {over:+.2f} ms per future "
                   f"(Ray {ra['futures_per_s']:.1f} vs local {lo['futures_per_s']:.1f} futures/s)")
-    load = os.getloadavg()[0]
-    print(f"load average at the end: {load:.1f} on {os.cpu_count()} cores (other processes share "
-          "them: wall-clock ratios below the CPU-time ratios mean the cores were not free)")
+    print(f"(the load average is shown per run: on a {os.cpu_count()}-core machine shared with "
+          "other processes, ratios measure what the cores had free as much as airadar)")
     return 0 if len(digests) == 1 else 1
 
 

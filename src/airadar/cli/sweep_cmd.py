@@ -137,7 +137,8 @@ def _print(a: dict[str, Any], top: int) -> None:
     fps = ex["futures_per_s"]
     console.print(f"{ex['futures_computed']} futures computed, {ex['futures_reused']} reused from "
                   f"the store, in {ex['seconds']['total']:.1f} s ({ex['executor']}, "
-                  f"{ex['workers']} workers; perf tables {ex['seconds']['tables']:.1f} s"
+                  f"{ex['workers']} worker{'' if ex['workers'] == 1 else 's'}; perf tables "
+                  f"{ex['seconds']['tables']:.1f} s"
                   + (f", {fps:.1f} futures/s" if fps else "") + f"); sweep {ex['sweep_id']} in "
                   f"{ex['store']}")
 
