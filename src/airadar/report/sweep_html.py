@@ -19,6 +19,10 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.0%}"
 
 
+def _v(x: Any) -> str:
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
 def _figs(out: dict[str, Any]) -> list[tuple[str, Any]]:
     import plotly.graph_objects as go  # heavy: report layer only
 
@@ -30,14 +34,15 @@ def _figs(out: dict[str, Any]) -> list[tuple[str, Any]]:
     lows = [s["usd_per_month_at_low"] - base for s in sens]
     highs = [s["usd_per_month_at_high"] - base for s in sens]
     f1.add_trace(go.Bar(y=names, x=lows, base=base, orientation="h", name="input low",
-                        marker_color="#4c78a8", text=[f"{s['low']}" for s in sens],
+                        marker_color="#4c78a8", text=[_v(s["low"]) for s in sens],
                         hovertemplate="%{y}<br>at %{text}: $%{x:,.0f}/month<extra></extra>"))
     f1.add_trace(go.Bar(y=names, x=highs, base=base, orientation="h", name="input high",
-                        marker_color="#e45756", text=[f"{s['high']}" for s in sens],
+                        marker_color="#e45756", text=[_v(s["high"]) for s in sens],
                         hovertemplate="%{y}<br>at %{text}: $%{x:,.0f}/month<extra></extra>"))
     f1.update_layout(barmode="overlay", title="Tornado: the robust choice's mean $/month with "
                      "each input in its lowest / highest decile", xaxis_title="$ per month",
-                     height=120 + 40 * max(len(sens), 1))
+                     height=220 + 50 * max(len(sens), 1), margin={"l": 320},
+                     yaxis={"automargin": True})
     figs.append(("tornado", f1))
     top = out["candidates"][:8]
     f2 = go.Figure()
@@ -45,10 +50,12 @@ def _figs(out: dict[str, Any]) -> list[tuple[str, Any]]:
         u = c["usd_per_month"]
         if u["p50"] is None:
             continue
-        f2.add_trace(go.Box(name=c["label"], q1=[u["p10"]], median=[u["p50"]], q3=[u["p90"]],
-                            lowerfence=[u["p10"]], upperfence=[u["p90"]], orientation="h"))
+        f2.add_trace(go.Box(name=c["label"], y=[c["label"]], q1=[u["p10"]], median=[u["p50"]],
+                            q3=[u["p90"]], lowerfence=[u["p10"]], upperfence=[u["p90"]],
+                            orientation="h"))
     f2.update_layout(title="$ per month, P10 / P50 / P90 over the futures", showlegend=False,
-                     xaxis_title="$ per month", height=140 + 40 * len(top))
+                     xaxis_title="$ per month", height=220 + 50 * len(top),
+                     yaxis={"automargin": True, "autorange": "reversed"})
     figs.append(("cost", f2))
     return figs
 
@@ -71,7 +78,7 @@ def render_sweep(out: dict[str, Any]) -> str:
     cand_html = _table(["candidate", "P(best)", "P(feasible)", "$/month P10", "P50", "P90",
                         "$/1M tok P50", "regret mean", "regret P90", "SLO miss",
                         "SLO miss (simulated)"], rows, "candidates")
-    sens_rows = [[e(s["input"]), e(s["kind"]), e(s["low"]), e(s["high"]),
+    sens_rows = [[e(s["input"]), e(s["kind"]), e(_v(s["low"])), e(_v(s["high"])),
                   _money(s["usd_per_month_at_low"]), _money(s["usd_per_month_at_high"]),
                   _money(s["swing_usd_per_month"]), _pct(s["probability_best_at_low"]),
                   _pct(s["probability_best_at_high"])] for s in out["sensitivity"]]
