@@ -23,6 +23,7 @@ from tests.conftest import run_cli
     (["--vary", "workload.slo.tpot_p99_ms=uniform:50:90"], "put other fields in sweep.grid"),
     (["--grid", "workload.peak_rps=10,-3"], "sweep.grid.workload.peak_rps[1]"),
     (["--workers", "0"], "--workers"),
+    (["--workers", "2", "--ray", "auto"], "not both"),
 ])
 def test_bad_sweep_input_is_one_line(small: Path, args: list[str], needle: str) -> None:
     """Unknown grid field, negative futures, bad distribution parameters: one line, exit 2."""

@@ -52,6 +52,9 @@ def sweep(
     from airadar.sweep.future import make_plan
     from airadar.sweep.spec import build_spec, parse_flag_grid, parse_flag_vary, read_section
 
+    if workers is not None and ray:
+        raise SpecError("--workers", workers, "local worker processes or --ray, not both (on "
+                        "Ray the cluster's CPUs are the workers)")
     if workers is not None and workers < 1:
         raise SpecError("--workers", workers, "an integer >= 1")
     if futures is not None and futures < 1:
