@@ -124,3 +124,32 @@ def test_simulate_top_k_runs_the_simulator_per_future(tmp_path: Path) -> None:
     assert s["requests"] == pytest.approx(0.25 * first["inputs"]["workload.peak_rps"] * 86400,
                                           rel=0.01)
     assert s["ttft_p99_ms"] > 0 and s["tpot_p99_ms"] > 0
+
+
+def test_grid_points_share_each_draw(tmp_path: Path) -> None:
+    """Futures i = draw x G + grid point: the G grid points of one draw see the same traffic,
+    prices and speeds, so a grid field that cannot change the robust choice's cost (the site
+    list, when its site is in every list) shows no swing, while the TPOT limit is compared
+    on the same futures."""
+    scen = write_small(tmp_path, "  grid:\n    workload.slo.tpot_p99_ms: [40, 80]\n"
+                                 "    candidates.sites: [[onprem-fi, onprem-de, nebius-fi], all]\n")
+    r = run_cli("sweep", str(scen), "--futures", "40", "--workers", "2", "--store",
+                str(tmp_path / "g.db"), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert len(out["execution"]["perf_tables"]) == 2  # one per TPOT limit, not per site list
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "g.db") as c:
+        res = [json.loads(x[0]) for x in c.execute("select result from sweep_futures order by idx")]
+    drawn = "workload.peak_rps"
+    for k in range(10):
+        group = res[4 * k:4 * k + 4]
+        assert len({g["inputs"][drawn] for g in group}) == 1
+        assert sorted(g["grid"] for g in group) == [0, 1, 2, 3]
+    assert len({res[4 * k]["inputs"][drawn] for k in range(10)}) == 10
+    assert out["robust_choice"]["label"].split(" @ ")[1].split(" ")[0] in (
+        "onprem-fi", "onprem-de", "nebius-fi")
+    sens = {s["input"]: s for s in out["sensitivity"]}
+    assert sens["candidates.sites"]["swing_usd_per_month"] == 0.0
+    assert sens["workload.slo.tpot_p99_ms"]["kind"] == "grid"

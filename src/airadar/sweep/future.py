@@ -6,10 +6,12 @@ point (``PerfTable``: the slow part of a plan, seconds) depend only on the field
 a future then re-sizes each option's replica count for its traffic and its drawn speed and
 prices everything with ``plan.planner.score_options`` (the one cost model, milliseconds).
 
-Randomness: future ``i`` draws its inputs from ``SeedSequence(seed, spawn_key=(i,))`` and the
-candidates' speeds from ``SeedSequence(seed, spawn_key=(i, 1))`` (one normal per distinct
-(hardware, precision), in the order of their crc32), so a future's answer depends on (seed, i)
-and the scenario only, never on which worker computes it or in what order.
+Randomness: future ``i`` is grid point ``i mod G`` with draw ``k = i div G``; it draws its
+inputs from ``SeedSequence(seed, spawn_key=(k,))`` and the candidates' speeds from
+``SeedSequence(seed, spawn_key=(k, 1))`` (one normal per distinct (hardware, precision), in
+the order of their crc32). So a future's answer depends on (seed, i) and the scenario only,
+never on which worker computes it or in what order, and the G grid points of one draw see the
+same traffic, prices and speeds (common random numbers: a grid comparison is paired).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ PERF_FIELDS = ("model", "workload.input_tokens", "workload.output_tokens", "work
                "workload.quality_floor", "workload.peak_rps", "workload.headroom",
                "candidates.hardware", "candidates.precisions", "candidates.sparsity",
                "candidates.modes", "candidates.max_devices_per_replica", "candidates.stack")
-VERSION = "sweep-1"
+VERSION = "sweep-2"
 
 
 def perf_key(sc: Scenario) -> str:
@@ -165,10 +167,10 @@ class Evaluator:
 
     def evaluate(self, i: int) -> dict[str, Any]:
         plan, spec = self.plan, self.plan.spec
-        gp = i % len(plan.nominal)
+        gp, draw = i % len(plan.nominal), i // len(plan.nominal)
         nominal = plan.nominal[gp]
         table = plan.tables[perf_key(nominal)]
-        rng = _rng(spec.seed, i)
+        rng = _rng(spec.seed, draw)
         drawn = {p: d.sample(rng) for p, d in spec.vary.items()}
         fut = with_values(nominal.model_dump(mode="json"), drawn, f"future {i}") if drawn else nominal
         wl = fut.workload
@@ -178,7 +180,7 @@ class Evaluator:
             # one draw per (hardware, precision): their options share a profile, so their
             # prediction errors move together
             uniq = sorted(set(table.speed_keys))
-            z = dict(zip(uniq, _rng(spec.seed, i, 1).standard_normal(len(uniq)), strict=True))
+            z = dict(zip(uniq, _rng(spec.seed, draw, 1).standard_normal(len(uniq)), strict=True))
             factor = np.exp(table.mu + table.sigma * np.array([z[k] for k in table.speed_keys]))
         need = wl.peak_rps * (1.0 + wl.headroom)
         resized = [_resized(o, o.capacity_rps_per_replica * f,
@@ -209,10 +211,10 @@ class Evaluator:
                       int(miss[a]), int(resized[a].replicas), round(float(factor[a]), 6)]
         out["c"] = c
         if spec.simulate_top and table.model.is_llm and c:
-            out["sim"] = self._simulate(i, fut, table, c, opts, factor, sites)
+            out["sim"] = self._simulate(draw, fut, table, c, opts, factor, sites)
         return out
 
-    def _simulate(self, i: int, fut: Scenario, table: PerfTable, c: dict[str, list[Any]],
+    def _simulate(self, draw: int, fut: Scenario, table: PerfTable, c: dict[str, list[Any]],
                   opts: tuple[PerfOption, ...], factor: np.ndarray, sites: list[Site]
                   ) -> dict[str, Any]:
         """The serving simulator over a full day of the future's traffic (Poisson arrivals
@@ -241,7 +243,7 @@ class Evaluator:
                          serial_s=None if rm.serial_s is None else rm.serial_s / f,
                          overhead_s=rm.overhead_s / f,
                          prefill_s_per_token=rm.prefill_s_per_token / f)
-            rng = _rng(self.plan.spec.seed, i, 2)
+            rng = _rng(self.plan.spec.seed, draw, 2)
             req = Requests(arrival_s=arrivals(kind="daily", rate_rps=wl.peak_rps, n=n_req, rng=rng,
                                               daily_curve=tuple(curve)),
                            input_tokens=lengths(str(round(wl.input_mean)), n_req, rng, name="input"),
