@@ -7,11 +7,11 @@ a future then re-sizes each option's replica count for its traffic and its drawn
 prices everything with ``plan.planner.score_options`` (the one cost model, milliseconds).
 
 Randomness: future ``i`` is grid point ``i mod G`` with draw ``k = i div G``; it draws its
-inputs from ``SeedSequence(seed, spawn_key=(k,))`` and the candidates' speeds from
-``SeedSequence(seed, spawn_key=(k, 1))`` (one normal per distinct (hardware, precision), in
-the order of their crc32). So a future's answer depends on (seed, i) and the scenario only,
-never on which worker computes it or in what order, and the G grid points of one draw see the
-same traffic, prices and speeds (common random numbers: a grid comparison is paired).
+inputs from ``SeedSequence(seed, spawn_key=(k,))`` and the candidates' speeds from a hash of
+(seed, k, crc32(hardware|precision)) (``_speed_z``: one normal per (hardware, precision)).
+So a future's answer depends on (seed, i) and the scenario only, never on which worker
+computes it or in what order, and the G grid points of one draw see the same traffic, prices
+and speeds (common random numbers: a grid comparison is paired).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ PERF_FIELDS = ("model", "workload.input_tokens", "workload.output_tokens", "work
                "workload.quality_floor", "workload.peak_rps", "workload.headroom",
                "candidates.hardware", "candidates.precisions", "candidates.sparsity",
                "candidates.modes", "candidates.max_devices_per_replica", "candidates.stack")
-VERSION = "sweep-2"
+VERSION = "sweep-3"
 
 
 def perf_key(sc: Scenario) -> str:
@@ -150,6 +150,20 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
+def _speed_z(seed: int, draw: int, keys: tuple[int, ...]) -> np.ndarray:
+    """A standard normal per (hardware, precision) key of a draw: the inverse normal CDF of a
+    64-bit BLAKE2b hash of (seed, draw, key). Each key's value depends on nothing else, so
+    adding a hardware row to the catalog leaves every other candidate's draws as they were,
+    and it costs microseconds (a Generator per key would cost more than scoring)."""
+    from scipy.special import ndtri
+
+    uniq = sorted(set(keys))
+    u = np.array([(int.from_bytes(hashlib.blake2b(f"{seed}:{draw}:{k}".encode(), digest_size=8)
+                                  .digest(), "little") + 0.5) / 2.0**64 for k in uniq])
+    z = dict(zip(uniq, ndtri(u), strict=True))
+    return np.array([z[k] for k in keys])
+
+
 class Evaluator:
     """Evaluates futures of one plan; caches the sites and policy verdicts it meets."""
 
@@ -179,9 +193,7 @@ class Evaluator:
         if spec.prediction_interval and opts:
             # one draw per (hardware, precision): their options share a profile, so their
             # prediction errors move together
-            uniq = sorted(set(table.speed_keys))
-            z = dict(zip(uniq, _rng(spec.seed, draw, 1).standard_normal(len(uniq)), strict=True))
-            factor = np.exp(table.mu + table.sigma * np.array([z[k] for k in table.speed_keys]))
+            factor = np.exp(table.mu + table.sigma * _speed_z(spec.seed, draw, table.speed_keys))
         need = wl.peak_rps * (1.0 + wl.headroom)
         resized = [_resized(o, o.capacity_rps_per_replica * f,
                             max(1, math.ceil(need / (o.capacity_rps_per_replica * f) - 1e-9)))
