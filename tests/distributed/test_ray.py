@@ -91,8 +91,10 @@ def cluster() -> Iterator[Cluster]:
     tmp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # short: Ray's socket paths have a limit
     port = _free_port_block()
     # Ray >= 2.59 authenticates local clusters with a token: give every process the same one
+    # the nodes' workers read catalogs and profiles from their own empty AIRADAR_HOME, like
+    # the local runs they are compared with (never the user's)
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
-           "RAY_USAGE_STATS_ENABLED": "0"}
+           "RAY_USAGE_STATS_ENABLED": "0", "AIRADAR_HOME": str(Path(tmp) / "home")}
     env.pop("RAY_ADDRESS", None)
     marks = (tmp, f":{port} ", f":{port}\0", f"={port} ", f"127.0.0.1:{port}")
     common = ["--node-ip-address=127.0.0.1", "--num-cpus", "1", "--disable-usage-stats",
