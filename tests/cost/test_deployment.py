@@ -97,3 +97,21 @@ def test_cost_cli_bad_input() -> None:
         r = run_cli("cost", *args)
         assert r.returncode == 2, r.stderr
         assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_price_multipliers_scale_each_cost_input() -> None:
+    """financial.*_price_multiplier scale cloud prices, purchase prices and tariffs, in the
+    detailed cost and in the planner's vectorised scoring alike."""
+    from airadar.cost.deployment import owned_terms, purchase_per_device
+
+    hw = resolve.hardware("h100-sxm")
+    base, more = Financials(), Financials(cloud_price_multiplier=1.5, purchase_price_multiplier=2.0,
+                                          electricity_price_multiplier=3.0)
+    cloud = site("aws-us-east-1")
+    a, b = (deployment_cost(hw=hw, devices=8, site=cloud, fin=f, throughput_tok_s=None,
+                            bottleneck="memory") for f in (base, more))
+    assert b.usd_per_hour == pytest.approx(1.5 * a.usd_per_hour)
+    assert purchase_per_device(hw, more)[0] == pytest.approx(2 * purchase_per_device(hw, base)[0])
+    colo = site("colo-us-va")
+    t0, t1 = owned_terms(colo, base).tariff_usd_per_kwh, owned_terms(colo, more).tariff_usd_per_kwh
+    assert t0 and t1 == pytest.approx(3 * t0)

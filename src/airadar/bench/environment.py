@@ -39,8 +39,27 @@ def versions(*names: str) -> dict[str, str]:
     return out
 
 
+#: set by a fleet bench (``airadar bench --ray``) on the node that runs the job: JSON with
+#: the hardware resource it was scheduled on and the Ray node id
+FLEET_ENV = "AIRADAR_FLEET_NODE"
+
+
+def fleet_node() -> dict[str, Any]:
+    import json
+
+    raw = os.environ.get(FLEET_ENV)
+    if not raw:
+        return {}
+    try:
+        got = json.loads(raw)
+    except ValueError:
+        return {}
+    return got if isinstance(got, dict) else {}
+
+
 def environment(threads: int | None = None, **settings: Any) -> dict[str, Any]:
     return {
+        "host": platform.node(), **({"fleet": fleet_node()} if fleet_node() else {}),
         "cpu": cpu_model(), "cores": os.cpu_count(), "memory_bytes": memory_bytes(),
         "platform": platform.platform(), "python": platform.python_version(),
         "versions": versions("airadar", "numpy", "onnxruntime", "onnxruntime-gpu", "torch",

@@ -11,6 +11,14 @@ from airadar.bench.environment import cpu_model, memory_bytes
 from airadar.errors import BackendError
 
 
+def host_id(cpu: str) -> str:
+    """The hardware id of a measured host (``host-`` and the CPU model as a slug): the name
+    ``calibrate --host`` gives its row and a fleet node advertises as a Ray resource."""
+    import re
+
+    return "host-" + re.sub(r"[^a-z0-9]+", "-", cpu.lower()).strip("-")
+
+
 def measure(threads: int | None = None, seconds: float = 1.0) -> dict[str, Any]:
     try:
         import torch

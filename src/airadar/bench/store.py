@@ -25,6 +25,25 @@ def _sa() -> Any:
     return sqlalchemy
 
 
+def open_engine(url: str) -> Any:
+    """A SQLAlchemy engine; SQLite in WAL mode with a busy timeout, so several processes
+    (sweep workers, bench nodes) can write to one file."""
+    sa = _sa()
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, future=True, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragma(conn: Any, _rec: Any) -> None:
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit survives the process being killed (SIGKILL);
+            # only an OS crash or power loss can lose the last commits
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+        return engine
+    return sa.create_engine(url, future=True)
+
+
 class Store:
     """Runs and their samples."""
 
@@ -34,16 +53,7 @@ class Store:
         self.url = url
         self._conn: Any = None
         try:
-            self.engine = sa.create_engine(url, future=True)
-            if url.startswith("sqlite"):
-                @sa.event.listens_for(self.engine, "connect")
-                def _pragma(conn: Any, _rec: Any) -> None:
-                    cur = conn.cursor()
-                    cur.execute("PRAGMA journal_mode=WAL")
-                    # WAL + NORMAL: a commit survives the process being killed (SIGKILL);
-                    # only an OS crash or power loss can lose the last commits
-                    cur.execute("PRAGMA synchronous=NORMAL")
-                    cur.close()
+            self.engine = open_engine(url)
             md = sa.MetaData()
             self.meta = sa.Table("meta", md, sa.Column("key", sa.String(64), primary_key=True),
                                  sa.Column("value", sa.Text))

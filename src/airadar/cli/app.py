@@ -30,6 +30,7 @@ def _register() -> None:
         plan_cmd,
         prices_cmd,
         sim_cmd,
+        sweep_cmd,
     )
 
 

@@ -64,12 +64,44 @@ def bench(
     min_duration: float = typer.Option(2.0, "--min-duration", help="seconds per point"),
     warmup: int = typer.Option(2),
     store: str = typer.Option(None, "--store", help="SQLite path or database URL"),
+    ray: str = typer.Option(None, "--ray", help="fleet bench: run on a node of the Ray cluster "
+                            "at this ADDRESS (or auto) that advertises --hardware"),
+    hardware: str = typer.Option(None, "--hardware", help="with --ray: the Ray custom resource "
+                                 "of the node to run on (e.g. the host id bench-host measures)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Measure real inference on this machine; every sample goes to the result store."""
+    """Measure real inference on this machine (or, with --ray, on the fleet node that holds
+    --hardware); every sample goes to the result store."""
     from airadar.bench import backends, loadgen
     from airadar.bench.energy import EnergyMeter
     from airadar.bench.environment import environment
+
+    if ray or hardware:
+        if not (ray and hardware):
+            raise SpecError("--hardware" if ray else "--ray", None,
+                            "--ray ADDRESS and --hardware ID together (a fleet bench)")
+        if not store:
+            raise SpecError("--store", None, "a store every node can reach with --ray "
+                            "(postgresql://...)")
+        from airadar.distributed.fleet import bench_on
+
+        argv = ["-b", backend, "-m", model, "--scenario", scenario, "--batch", batch,
+                "-i", str(input_tokens), "-o", str(output_tokens), "--precision", precision,
+                "--device", device, "--idle-baseline", str(idle_baseline), "--min-count",
+                str(min_count), "--min-duration", str(min_duration), "--warmup", str(warmup),
+                "--store", store, "--quality" if quality else "--no-quality"]
+        for flag, val in (("--rate", rate), ("--slo-p99-ms", slo_p99_ms), ("--variant", variant),
+                          ("--reference", reference), ("--threads", threads)):
+            if val is not None:
+                argv += [flag, str(val)]
+        out = bench_on(ray, hardware, argv)
+        if as_json:
+            print_json(out)
+        else:
+            console.print(f"on {hardware} (node {out['node']['ray_node_id'][:12]}, "
+                          f"{out['node']['hostname']}):")
+            _print_bench(out)
+        return
 
     if scenario not in ("single-stream", "offline", "server"):
         raise SpecError("--scenario", scenario, "single-stream, offline or server")
@@ -228,18 +260,24 @@ def results_list(store: str = typer.Option(None, "--store"),
         print_json(runs)
         return
     t = Table(title=f"{len(runs)} runs")
-    for c in ("id", "backend", "model", "variant", "scenario", "samples", "status", "quality",
-              "cpu"):
+    for c in ("id", "host", "backend", "model", "variant", "scenario", "samples", "status",
+              "quality", "cpu"):
         t.add_column(c)
     for r in runs:
         q = r["settings"].get("quality") or {}
         qs = (f"PPL {q['perplexity']:.2f}" + (f" (x{q['perplexity_ratio']:.2f})"
                                               if "perplexity_ratio" in q else "")
               if "perplexity" in q else f"cos {q['cosine']:.4f}" if "cosine" in q else "")
-        t.add_row(str(r["id"]), r["backend"], str(r["model"])[-40:],
+        t.add_row(str(r["id"]), run_host(r), r["backend"], str(r["model"])[-40:],
                   str(r["settings"].get("variant") or ""), r["scenario"], str(r["samples"]),
                   r["status"], qs, str(r["environment"].get("cpu")))
     console.print(t)
+
+
+def run_host(r: dict) -> str:
+    """Where a run ran: the fleet hardware id it was scheduled on, else the host name."""
+    env = r["environment"]
+    return str((env.get("fleet") or {}).get("hardware") or env.get("host") or "")
 
 
 @results_app.command("show")

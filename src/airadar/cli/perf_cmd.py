@@ -336,7 +336,6 @@ def graph(
 
 def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json: bool) -> None:
     """Fit this host's CPU profile from its own measurements (leave one model out)."""
-    import re
 
     import yaml
 
@@ -353,7 +352,7 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
             if meas else "measured now (no micro-benchmark in the store: airadar bench-host)")
     if meas is None:
         meas = host_mod.measure()
-    host_id = "host-" + re.sub(r"[^a-z0-9]+", "-", meas["cpu"].lower()).strip("-")
+    host_id = host_mod.host_id(meas["cpu"])
     row = host_mod.host_row(meas, host_id)
     res = calibrate_host(points, row, host_id)
     home = user_dir()

@@ -18,7 +18,7 @@ Rules (each stated where it applies):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from airadar.catalog.prices import (
@@ -89,8 +89,24 @@ def _sourced(v: SourcedValue, fin: Financials) -> Quote:
                  as_of=(v.as_of,), labels=("estimate",) if v.estimate else ())
 
 
+def _times(q: Quote, factor: float, name: str) -> Quote:
+    """``q`` scaled by a what-if factor of the scenario (``airadar sweep`` varies them)."""
+    if factor == 1.0:
+        return q
+    return replace(q, usd=q.usd * factor, usd_low=q.usd_low * factor,
+                   usd_high=q.usd_high * factor,
+                   sources=(*q.sources, f"x{factor:g} (financial.{name})"))
+
+
 def cloud_size_quotes(site: Site, hardware_id: str, term: str, fin: Financials, today: date
                       ) -> tuple[Quote, ...]:
+    """Every instance size's quote, times ``financial.cloud_price_multiplier``."""
+    return tuple(_times(q, fin.cloud_price_multiplier, "cloud_price_multiplier")
+                 for q in _cloud_size_quotes(site, hardware_id, term, fin, today))
+
+
+def _cloud_size_quotes(site: Site, hardware_id: str, term: str, fin: Financials, today: date
+                       ) -> tuple[Quote, ...]:
     """USD per device-hour of ``hardware_id`` at a cloud ``site`` on ``term``, one quote per
     instance size (the lowest price per GPU first); empty if no price is known. A scenario's
     ``price_overrides`` replace them."""
@@ -139,7 +155,13 @@ def has_price_list(site: Site, today: date) -> bool:
 
 
 def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
-    """Purchase price of one device of ``hw`` in USD (see the module docstring for the order)."""
+    """Purchase price of one device of ``hw`` in USD (see the module docstring for the
+    order), times ``financial.purchase_price_multiplier``."""
+    return _times(_purchase_quote(hw, fin), fin.purchase_price_multiplier,
+                  "purchase_price_multiplier")
+
+
+def _purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
     if fin.purchase_usd_per_device is not None:
         p = fin.purchase_usd_per_device
         return Quote(usd=p, usd_low=p, usd_high=p,
@@ -198,6 +220,14 @@ def purchase_quote(hw: HardwareSpec, fin: Financials) -> Quote:
 
 
 def tariff_quote(site: Site, fin: Financials) -> Quote | None:
+    """The site's tariff (see :func:`_tariff_quote`) times
+    ``financial.electricity_price_multiplier``."""
+    q = _tariff_quote(site, fin)
+    return None if q is None else _times(q, fin.electricity_price_multiplier,
+                                         "electricity_price_multiplier")
+
+
+def _tariff_quote(site: Site, fin: Financials) -> Quote | None:
     """USD per kWh at an owned site: the scenario's ``financial.electricity_overrides`` for
     this site, its own sourced tariff, its country's Eurostat tariff (on-premise and
     colocation sites), else the scenario's ``financial.electricity_usd_per_kwh``; None if

@@ -29,6 +29,8 @@ from airadar.plan.pareto import pareto_mask
 from airadar.plan.scoring import OK, REASONS, Grid, score
 from airadar.policy.licence import excluded, load_licence_rules
 from airadar.policy.sovereignty import SiteVerdict, evaluate
+from airadar.sim.engine import ReplicaModel
+from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec, spec_from_config_file
 from airadar.specs.scenario import Scenario
 from airadar.specs.site import Site
@@ -195,35 +197,59 @@ def _objective(c: Candidate, objective: str) -> float:
             "min_energy": c.kwh_month, "min_latency": c.option.e2e_p99_s}[objective]
 
 
+def candidate_hardware(sc: Scenario) -> list[HardwareSpec]:
+    """The hardware rows a scenario's ``candidates.hardware`` names (or the whole catalog)."""
+    h = sc.candidates.hardware
+    return list(load_hardware()) if h == "all" else [resolve.hardware(x) for x in h]
+
+
+def candidate_sites(sc: Scenario) -> list[Site]:
+    """The sites a scenario's ``candidates.sites`` names, of the allowed kinds."""
+    cand = sc.candidates
+    sites = list(load_sites()) if cand.sites == "all" else [get_site(s) for s in cand.sites]
+    return [s for s in sites if s.kind in cand.site_kinds]
+
+
+def average_rps(sc: Scenario) -> float:
+    wl = sc.workload
+    return wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
+
+
+def score_options(sc: Scenario, model: ModelSpec, options: list[PerfOption], sites: list[Site],
+                  verdicts: dict[str, SiteVerdict]) -> Grid:
+    """Price every option at every site and term of the scenario (the planner's one cost
+    model; ``airadar sweep`` calls it once per future with re-sized options)."""
+    wl, con, cand = sc.workload, sc.constraints, sc.candidates
+    return score(options, sites, verdicts, cand.terms, sc.financial, avg_rps=average_rps(sc),
+                 out_tokens=wl.output_mean if model.is_llm else 1.0, users=wl.users,
+                 max_devices=con.max_devices, power_cap_kw=con.power_cap_kw,
+                 budget_usd_per_month=con.budget_usd_per_month,
+                 today=sc.financial.price_date or date.today(),
+                 onprem_setting=cand.onprem_setting,
+                 peak_rps_per_user=wl.peak_rps * (1 + wl.headroom) / (wl.users or 1))
+
+
 def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> PlanResult:
     t0 = time.perf_counter()
     today = sc.financial.price_date or date.today()
     model = load_model(sc, base_dir)
     check_inputs(sc, model)
     cand = sc.candidates
-    hardware = list(load_hardware()) if cand.hardware == "all" else \
-        [resolve.hardware(h) for h in cand.hardware]
-    sites = list(load_sites()) if cand.sites == "all" else [get_site(s) for s in cand.sites]
-    sites = [s for s in sites if s.kind in cand.site_kinds]
+    hardware = candidate_hardware(sc)
+    sites = candidate_sites(sc)
     options, rejections = build_options(sc, model, hardware)
     t_perf = time.perf_counter()
     verdicts = {s.id: evaluate(s, sc.workload.data) for s in sites}
     cloud_price_table(today)  # load the price catalogs here, not inside the timed scoring loop
     load_prices()
     load_licence_rules()
-    wl = sc.workload
-    avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
+    avg = average_rps(sc)
     con = sc.constraints
     grid: Grid | None = None
     ranked: list[Candidate] = []
     t_score0 = time.perf_counter()
     if options:
-        grid = score(options, sites, verdicts, cand.terms, sc.financial, avg_rps=avg,
-                     out_tokens=wl.output_mean if model.is_llm else 1.0, users=wl.users,
-                     max_devices=con.max_devices, power_cap_kw=con.power_cap_kw,
-                     budget_usd_per_month=con.budget_usd_per_month, today=today,
-                     onprem_setting=cand.onprem_setting,
-                     peak_rps_per_user=wl.peak_rps * (1 + wl.headroom) / (wl.users or 1))
+        grid = score_options(sc, model, options, sites, verdicts)
     t_score = time.perf_counter()
     reason_counts: Counter[str] = Counter(r.category for r in rejections)
     examples: dict[str, list[str]] = defaultdict(list)
@@ -337,16 +363,43 @@ def _with_detail(ranked: list[Candidate], sc: Scenario, avg: float, model: Model
 SIM_TOP = 3
 
 
+def engine_for(o: PerfOption, sc: Scenario, model: ModelSpec) -> ReplicaModel:
+    """The serving engine of one replica of an option as the planner configures it: the batch
+    cap that keeps TPOT within its limit and, with a TPOT limit, a prefill chunk small enough
+    that a step carrying one stays within half of it (Sarathi-Serve tuning)."""
+    from airadar.perf import serving
+    from airadar.perf.profiles import select_profile
+    from airadar.perf.roofline import Deployment
+    from airadar.sim.simulator import replica_model
+    from airadar.specs.precision import Precision, Sparsity
+
+    wl = sc.workload
+    lay = o.est.layout
+    dep = Deployment(model=model, hw=o.hw, precision=Precision.parse(o.precision),
+                     sparsity=Sparsity.parse(o.sparsity if o.sparsity != "dense" else "none"),
+                     tp=lay.tp, pp=lay.pp)
+    prof = select_profile(o.hw, dep.precision, sc.candidates.stack)
+    tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
+    cap_b = serving.slo_batch_limit(
+        dep, prof, input_tokens=wl.input_mean, output_tokens=wl.output_mean,
+        tpot_p99_s=tpot, limit=serving.batch_limit(
+            dep, prof, input_tokens=wl.input_mean, output_tokens=wl.output_mean))
+    rm = replica_model(dep, prof, mean_input=wl.input_mean, mean_output=wl.output_mean,
+                       max_batch=cap_b)
+    if tpot:
+        chunk = int(max(64, min(8192, 0.5 * tpot / max(rm.prefill_s_per_token, 1e-12))))
+        rm = replica_model(dep, prof, mean_input=wl.input_mean, mean_output=wl.output_mean,
+                           max_batch=cap_b, prefill_chunk_tokens=chunk)
+    return rm
+
+
 def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> list[Candidate]:
     """Run the serving simulator on the top LLM server candidates at the peak rate and keep
     its tail latencies beside the analytical ones."""
     if not model.is_llm:
         return ranked
-    from airadar.perf.profiles import select_profile
-    from airadar.perf.roofline import Deployment
-    from airadar.sim.simulator import MAX_REPLICAS, SimConfig, replica_model, simulate
+    from airadar.sim.simulator import MAX_REPLICAS, SimConfig, simulate
     from airadar.sim.workload import Requests, arrivals, lengths
-    from airadar.specs.precision import Precision, Sparsity
 
     wl = sc.workload
     out, done = [], 0
@@ -357,29 +410,9 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
             c = Candidate(**{**c.__dict__, "detail": {**c.detail, "simulated": simulated[id(o)]}})
         elif done < SIM_TOP and o.mode == "server" and c.site.kind not in ("device",) \
                 and o.replicas * o.est.layout.replicas <= MAX_REPLICAS:
-            hw = o.hw
             lay = o.est.layout
-            dep = Deployment(model=model, hw=hw, precision=Precision.parse(o.precision),
-                             sparsity=Sparsity.parse(o.sparsity if o.sparsity != "dense" else "none"),
-                             tp=lay.tp, pp=lay.pp)
-            prof = select_profile(hw, dep.precision, sc.candidates.stack)
             try:
-                from airadar.perf import serving
-                tpot = ms_to_s(wl.slo.tpot_p99_ms) if wl.slo.tpot_p99_ms else None
-                cap_b = serving.slo_batch_limit(
-                    dep, prof, input_tokens=wl.input_mean, output_tokens=wl.output_mean,
-                    tpot_p99_s=tpot, limit=serving.batch_limit(
-                        dep, prof, input_tokens=wl.input_mean, output_tokens=wl.output_mean))
-                # the engine is configured with the batch cap that keeps TPOT in its limit
-                rm = replica_model(dep, prof, mean_input=wl.input_mean, mean_output=wl.output_mean,
-                                   max_batch=cap_b)
-                if tpot:
-                    # Sarathi-Serve tuning: a prefill chunk small enough that a step carrying
-                    # one stays within half the TPOT limit
-                    chunk = int(max(64, min(8192, 0.5 * tpot / max(rm.prefill_s_per_token, 1e-12))))
-                    rm = replica_model(dep, prof, mean_input=wl.input_mean,
-                                       mean_output=wl.output_mean, max_batch=cap_b,
-                                       prefill_chunk_tokens=chunk)
+                rm = engine_for(o, sc, model)
                 n = int(min(20_000, max(2_000, wl.peak_rps * 900)))
                 rng = np.random.default_rng(0)
                 req = Requests(arrival_s=arrivals(kind="poisson", rate_rps=wl.peak_rps, n=n, rng=rng),

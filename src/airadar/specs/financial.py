@@ -43,3 +43,8 @@ class Financials(Frozen):
     max_price_age_days: float | None = Field(default=None, gt=0)
     #: the date prices are aged against and announced prices take effect (default: today)
     price_date: date | None = None
+    #: what-if factors (``airadar sweep`` varies them): every cloud price (sourced or
+    #: overridden), every purchase price and every electricity tariff is multiplied by these
+    cloud_price_multiplier: float = Field(default=1.0, gt=0, le=100)
+    purchase_price_multiplier: float = Field(default=1.0, gt=0, le=100)
+    electricity_price_multiplier: float = Field(default=1.0, gt=0, le=100)

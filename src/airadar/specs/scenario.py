@@ -222,6 +222,8 @@ def load_scenario(path: str | Path) -> Scenario:
     dup = _duplicate_key(node)
     if dup is not None:
         raise ScenarioError(f"{p}:{dup[1]}: {dup[0]}: duplicate key (each key once)")
+    # the ``sweep:`` section is read by ``airadar sweep`` (sweep/spec.py); a plan ignores it
+    data.pop("sweep", None)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
