@@ -5,6 +5,7 @@ of each hardware type). The terminal table and the HTML report both render these
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +32,18 @@ def devices_text(c: Candidate) -> str:
     return f"{o.replicas}x{o.devices_per_replica}"
 
 
+def _shown(x: float, digits: int = 0) -> float | None:
+    """``x`` rounded as the table shows it; None where it is unknown (no sourced power)."""
+    return round(x, digits) if math.isfinite(x) else None
+
+
 def figures(c: Candidate) -> tuple[Any, ...]:
     """The figures a shortlist row shows, rounded as shown: rows equal here are one row."""
     o = c.option
     return (o.hw.id, o.precision, o.sparsity, o.mode, c.term, c.billed_devices,
-            c.site.kind == "device", round(c.usd_per_month), round(c.usd_per_mtok, 3),
-            round(o.ttft_p99_s * 1e3), round(o.tpot_p99_s * 1e3), round(c.kwh_month),
-            round(c.kgco2e_month / 1000, 2), c.verdict.decision)
+            c.site.kind == "device", _shown(c.usd_per_month), _shown(c.usd_per_mtok, 3),
+            _shown(o.ttft_p99_s * 1e3), _shown(o.tpot_p99_s * 1e3), _shown(c.kwh_month),
+            _shown(c.kgco2e_month / 1000, 2), c.verdict.decision)
 
 
 @dataclass(frozen=True, kw_only=True)
