@@ -286,7 +286,7 @@ def _estimate_nonllm(*, model: ModelSpec, hw: HardwareSpec, count: int, precisio
     t = bt(b)
     if mode == "server" and latency_limit_s:
         # largest batch whose batch time (the p99 latency proxy) fits the limit
-        while b > 1 and t.time_s * profile.ttft_tail > latency_limit_s:
+        while b > 1 and t.time_s > latency_limit_s:
             b = max(1.0, b / 2)
             t = bt(b)
     tput = b / t.time_s
@@ -298,7 +298,7 @@ def _estimate_nonllm(*, model: ModelSpec, hw: HardwareSpec, count: int, precisio
         sparsity=sparsity.label, mode=mode, layout=Layout(tp=1, pp=1, replicas=count),
         input_tokens=float(model.seq_len or 1), output_tokens=0.0,
         throughput_output_tokens_per_s=None, throughput_samples_per_s=tput,
-        ttft_mean_s=lat, ttft_p99_s=lat * profile.ttft_tail, tpot_mean_s=0.0, tpot_p99_s=0.0,
+        ttft_mean_s=lat, ttft_p99_s=lat, tpot_mean_s=0.0, tpot_p99_s=0.0,
         max_batch=int(b), batch=b, memory_bytes=weights * count,
         memory_capacity_bytes=sum(t_.capacity_bytes for t_ in hw.memory_tiers) * count,
         bottleneck=t.bottleneck, interval=_interval(tput, profile.sigma_log),

@@ -140,7 +140,7 @@ def estimate_graph(path: str | Path, *, hw: HardwareSpec, profile: EfficiencyPro
     for nc in nodes:
         c = nc.flops / (peak * profile.ce_other)
         mm = nc.bytes / (bw * profile.me)
-        t = max(c, mm) + (profile.ovh_layer_s if nc.flops or nc.bytes else 0.0)
+        t = max(c, mm) + (profile.ovh_other_layer_s if nc.flops or nc.bytes else 0.0)
         total += t
         if nc.flops or nc.bytes:
             cb += c >= mm

@@ -46,6 +46,6 @@ def batch_time(*, model: ModelSpec, hw: HardwareSpec, devices: int, precision: P
     act = per_dev * (model.seq_len or 1) * max(model.hidden_size, 1024) * precision.activation_bytes
     bw = hw.main_memory.bandwidth_bytes_per_s
     memory_s = (model.params_total * precision.weight_bytes + act) / (bw * profile.me)
-    overhead_s = profile.ovh_layer_s * layers_of(model)
+    overhead_s = profile.ovh_other_layer_s * layers_of(model)
     return BatchTime(time_s=max(compute_s, memory_s) + overhead_s, compute_s=compute_s,
                      memory_s=memory_s, overhead_s=overhead_s)

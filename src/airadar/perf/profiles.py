@@ -58,6 +58,9 @@ class EfficiencyProfile:
     ce_moe: float = 1.0
     me: float = 1.0
     ovh_layer_s: float = 0.0
+    #: per-layer (per-node) overhead of non-LLM models: not fitted yet (0 = none); the LLM
+    #: engine's per-layer step overhead does not carry over to a ResNet or an ONNX graph
+    ovh_other_layer_s: float = 0.0
     ce_other: float = 1.0
     overlap_p: float = 4.0
     server_util: float = 1.0

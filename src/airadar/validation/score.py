@@ -53,12 +53,12 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim") -> float:
             return nonllm.batch_time(model=q.model, hw=q.hw, devices=q.count, precision=q.precision,
                                      sparsity=DENSE, profile=prof, batch=b).time_s
         if q.mode == "single-stream":
-            return bt(1) * prof.ttft_tail if q.target == "latency" else 1 / bt(1)
+            return bt(1) if q.target == "latency" else 1 / bt(1)
         if q.mode == "multistream":
-            return bt(8) * prof.ttft_tail
+            return bt(8)
         b = float(prof.batch_cap * q.count)
         if q.mode == "server" and q.latency_slo_s:
-            while b > 1 and bt(b) * prof.ttft_tail > q.latency_slo_s:
+            while b > 1 and bt(b) > q.latency_slo_s:
                 b /= 2
             return b / bt(b) * prof.server_util
         return b / bt(b)
