@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from tests.bench.test_bench import postgres_url  # noqa: F401 - the real PostgreSQL fixture
 from tests.distributed.conftest import answer_of, write_small
 
 RAY = Path(sys.executable).parent / "ray"
