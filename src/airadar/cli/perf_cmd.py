@@ -66,8 +66,10 @@ def estimate(
     if est.throughput_output_tokens_per_s is not None:
         t.add_row("throughput", fmt(est.throughput_output_tokens_per_s, "tok/s"),
                   f"80% interval {fmt(lo)} - {fmt(hi)}")
+        how = ("p50: log-normal through mean and p99" if est.simulated_p50_s is None
+               else "mean, p50, p99 of the simulated requests")
         t.add_row("TTFT mean / p50 / p99", f"{ms(est.ttft_mean_s)} / {ms(est.ttft_p50_s)} / "
-                  f"{ms(est.ttft_p99_s)}", "p50: log-normal through mean and p99")
+                  f"{ms(est.ttft_p99_s)}", how)
         t.add_row("TPOT mean / p50 / p99", f"{ms(est.tpot_mean_s)} / {ms(est.tpot_p50_s)} / "
                   f"{ms(est.tpot_p99_s)}", "")
     else:
