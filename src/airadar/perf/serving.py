@@ -15,7 +15,9 @@ the fitted ``ttft_k`` absorbs the engine's scheduling granularity and ``ttft_tai
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from airadar.perf.memory import kv_bytes_per_token, max_sequences
 from airadar.perf.profiles import EfficiencyProfile
@@ -156,26 +158,43 @@ def server(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
         return ((ttft_p99_s is None or p.ttft_p99_s <= ttft_p99_s)
                 and (tpot_p99_s is None or p.tpot_p99_s <= tpot_p99_s))
 
-    hi = cap * profile.server_util
-    p_hi = at_rate(dep, profile, rate_rps=hi, input_tokens=input_tokens,
-                   output_tokens=output_tokens, capacity_rps=cap, limit=limit)
-    if ok(p_hi):
-        return p_hi
-    lo_rate = hi * 1e-4
-    p_lo = at_rate(dep, profile, rate_rps=lo_rate, input_tokens=input_tokens,
-                   output_tokens=output_tokens, capacity_rps=cap, limit=limit)
-    if not ok(p_lo):
+    def run(rate: float) -> OperatingPoint:
+        return at_rate(dep, profile, rate_rps=rate, input_tokens=input_tokens,
+                       output_tokens=output_tokens, capacity_rps=cap, limit=limit)
+
+    return highest_passing_rate(run, ok, hi_rps=cap * profile.server_util, lows=(1e-4,),
+                                iterations=40, rel_tol=1.002)
+
+
+P = TypeVar("P")
+
+
+def highest_passing_rate(run: Callable[[float], P], ok: Callable[[P], bool], *, hi_rps: float,
+                         lows: tuple[float, ...], iterations: int, rel_tol: float) -> P | None:
+    """The operating point at the highest rate in (lowest, ``hi_rps``] that passes ``ok``,
+    by bisection in log space (pass/fail is monotone in the rate); ``lows`` are the fractions
+    of ``hi_rps`` tried, in turn, as the passing lower end. None when none of them passes."""
+    top = run(hi_rps)
+    if ok(top):
+        return top
+    p_lo: P | None = None
+    lo = hi_rps
+    for frac in lows:
+        lo = hi_rps * frac
+        p_lo = run(lo)
+        if ok(p_lo):
+            break
+    else:
         return None
-    lo = lo_rate
-    for _ in range(40):
+    hi = hi_rps
+    for _ in range(iterations):
         mid = math.sqrt(lo * hi)
-        p = at_rate(dep, profile, rate_rps=mid, input_tokens=input_tokens,
-                    output_tokens=output_tokens, capacity_rps=cap, limit=limit)
+        p = run(mid)
         if ok(p):
             lo, p_lo = mid, p
         else:
             hi = mid
-        if hi / lo < 1.002:
+        if hi / lo < rel_tol:
             break
     return p_lo
 

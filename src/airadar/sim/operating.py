@@ -102,27 +102,8 @@ def server_capacity(rm: ReplicaModel, *, input_tokens: float, output_tokens: flo
         return ((ttft_p99_s is None or p.ttft_p99_s <= ttft_p99_s)
                 and (tpot_p99_s is None or p.tpot_p99_s <= tpot_p99_s))
 
-    top = run(hi_rps)
-    if ok(top):
-        return top
-    lo = hi_rps / 64
-    p_lo = run(lo)
-    if not ok(p_lo):
-        lo = hi_rps / 4096
-        p_lo = run(lo)
-        if not ok(p_lo):
-            return None
-    hi = hi_rps
-    for _ in range(iterations):
-        mid = math.sqrt(lo * hi)
-        p = run(mid)
-        if ok(p):
-            lo, p_lo = mid, p
-        else:
-            hi = mid
-        if hi / lo < 1.02:
-            break
-    return p_lo
+    return serving.highest_passing_rate(run, ok, hi_rps=hi_rps, lows=(1 / 64, 1 / 4096),
+                                        iterations=iterations, rel_tol=1.02)
 
 
 def simulated_server(est: Estimate, *, model: ModelSpec, hw: HardwareSpec, precision: Precision,
