@@ -12,6 +12,7 @@ from airadar.plan.planner import plan
 from airadar.report.html import render
 from airadar.specs.scenario import Scenario
 from tests.plan.test_planner import SMALL
+from tests.report.browser import open_page
 
 XSS = "<script>alert(1)</script>"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -69,26 +70,15 @@ def test_report_renders_in_headless_chromium(report_html: str, tmp_path: Path) -
     page_file = tmp_path / "index.html"
     page_file.write_text(report_html, encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    dialogs: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(page_file.as_uri())
-        page.wait_for_selector("#plot-pareto .main-svg", timeout=20000)
+    with open_page(playwright, page_file, wait_for="#plot-pareto .main-svg") as o:
+        page = o.page
         assert page.locator(".js-plotly-plot").count() >= 4
         assert page.locator("table.ranked tbody tr").count() >= 1
         assert page.locator("table.policy tbody tr").count() >= 1
         assert XSS in page.locator("h1").inner_text()
         page.screenshot(path=str(ARTIFACTS / "plan-report.png"), full_page=False)
-        browser.close()
-    assert not errors, errors
-    assert not dialogs
+    assert not o.errors, o.errors
+    assert not o.dialogs
 
 
 def test_report_flags_old_prices_and_names_their_date() -> None:

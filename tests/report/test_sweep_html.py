@@ -11,6 +11,7 @@ import pytest
 
 from airadar.report.sweep_html import render_sweep
 from airadar.sweep.robust import aggregate
+from tests.report.browser import open_page
 
 XSS = "<script>alert(1)</script>"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -50,21 +51,10 @@ def test_sweep_page_renders_in_headless_chromium(answer: dict[str, Any], tmp_pat
     f = tmp_path / "index.html"
     f.write_text(render_sweep(answer), encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    dialogs: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f.as_uri())
-        page.wait_for_selector("#plot-tornado .main-svg", timeout=20000)
+    with open_page(playwright, f, wait_for="#plot-tornado .main-svg") as o:
+        page = o.page
         assert page.locator("#plot-tornado .bars path").count() >= 2
         assert page.locator("table.candidates tbody tr").count() == 2
         page.screenshot(path=str(ARTIFACTS / "sweep-report.png"), full_page=True)
-        browser.close()
-    assert not errors, errors
-    assert not dialogs
+    assert not o.errors, o.errors
+    assert not o.dialogs

@@ -86,6 +86,6 @@ def gpus() -> list[dict[str, Any]]:
             mem = pynvml.nvmlDeviceGetMemoryInfo(h).total
             out.append({"index": i, "name": name if isinstance(name, str) else name.decode(),
                         "memory_bytes": int(mem), "driver": str(drv)})
-    except Exception:  # noqa: BLE001
+    except pynvml.NVMLError:  # a device NVML cannot describe: report the ones it could
         pass
     return out

@@ -334,6 +334,15 @@ def _kind(error: str) -> str:
     return head if len(head) <= 60 else head[:60]
 
 
+def load_label(load: dict[str, Any], *, rate_format: str = "g") -> str:
+    """A load point as people read it: "concurrency 4", "trace replay", "poisson 2 req/s"."""
+    if load["shape"] == "closed":
+        return f"concurrency {load['concurrency']}"
+    if load["shape"] == "trace":
+        return "trace replay"
+    return f"{load['shape']} {format(load['rate'], rate_format)} req/s"
+
+
 def meets_p99(summary: dict[str, Any], *, ttft_slo_s: float | None, tpot_slo_s: float | None
               ) -> bool:
     """Whether a run's p99 TTFT and TPOT meet the limits (and nothing failed)."""

@@ -175,14 +175,14 @@ def loadtest(
 
         run = lt.Run()
         with _progress(as_json) as prog:
-            task = prog.add_task(_label(load), total=len(planned))
+            task = prog.add_task(lt.load_label(load), total=len(planned))
             failed = 0
 
             def tick(done: int, total: int) -> None:
                 nonlocal failed
                 failed = sum(1 for r in run.records if not r.ok)
                 prog.update(task, completed=done,
-                            description=f"{_label(load)}  failed {failed}")
+                            description=f"{lt.load_label(load)}  failed {failed}")
 
             lt.run(target, planned, concurrency=load.get("concurrency"), bounds=bounds, out=run,
                    on_record=keep, progress=tick, count_tokens=counter)
@@ -273,14 +273,6 @@ def _read_prompts(path: Path) -> list[str]:
     return out
 
 
-def _label(load: dict[str, Any]) -> str:
-    if load["shape"] == "closed":
-        return f"concurrency {load['concurrency']}"
-    if load["shape"] == "trace":
-        return "trace replay"
-    return f"{load['shape']} {load['rate']:g} req/s"
-
-
 def _progress(as_json: bool) -> Progress:
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total} requests"), TimeElapsedColumn(),
@@ -332,13 +324,15 @@ def _result(points: list[dict[str, Any]], sweep: dict[str, Any] | None, common: 
 
 
 def _print(res: dict[str, Any]) -> None:
+    from airadar.bench.loadtest import load_label
+
     pts = res["points"]
     t = Table(title=f"{res['model']} at {res['url']}")
     for c in ("load", "done/sent", "TTFT p50", "TTFT p99", "ITL p50", "TPOT p50", "TPOT p99",
               "E2E p99", "tok/s", "req/s", "goodput"):
         t.add_column(c, justify="left" if c == "load" else "right")
     for s in pts:
-        t.add_row(_label(s["load"]), f"{s['completed']}/{s['requests']}",
+        t.add_row(load_label(s["load"]), f"{s['completed']}/{s['requests']}",
                   ms(s["ttft_s"]["p50"]), ms(s["ttft_s"]["p99"]), ms(s["itl_s"]["p50"]),
                   ms(s["tpot_s"]["p50"]), ms(s["tpot_s"]["p99"]), ms(s["e2e_s"]["p99"]),
                   fmt(s["throughput_output_tokens_per_s"]),
@@ -357,12 +351,12 @@ def _print(res: dict[str, Any]) -> None:
                           + (f"broken at {brk:.3g} req/s" if brk else "no rate tried broke it"))
     for s in pts:
         if s["errors"]:
-            console.print(f"{_label(s['load'])}: {s['failed']} failed: "
+            console.print(f"{load_label(s['load'])}: {s['failed']} failed: "
                           + "; ".join(f"{k} x{v}" for k, v in s["errors"].items()))
     if "predicted_vs_measured" in res:
         p = res["predicted"]
         t = Table(title=f"predicted ({p['provenance'].get('replica')}, profile {p['profile']}) "
-                        f"vs measured, {_label(res['load'])}")
+                        f"vs measured, {load_label(res['load'])}")
         for c in ("metric", "measured", "predicted", "error"):
             t.add_column(c, justify="left" if c == "metric" else "right")
         for r in res["predicted_vs_measured"]:

@@ -6,15 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airadar.bench.loadtest import load_label
 from airadar.report.html import _CSS, _table, e
-
-
-def _label(load: dict[str, Any]) -> str:
-    if load["shape"] == "closed":
-        return f"concurrency {load['concurrency']}"
-    if load["shape"] == "trace":
-        return "trace replay"
-    return f"{load['shape']} {load['rate']:.3g} req/s"
 
 
 def _ms(x: float | None) -> str:
@@ -32,7 +25,7 @@ def _figs(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]]
                                                          "end-to-end (ms)"))
     for load, recs in points:
         ok = [r for r in recs if r.ok and not r.warmup]
-        name = _label(load)
+        name = load_label(load, rate_format=".3g")
         series = ([r.ttft_s for r in ok if r.ttft_s is not None],
                   [t for r in ok if (t := r.tpot_s) is not None],
                   [x for r in ok for x in r.itl_s], [r.e2e_s for r in ok])
@@ -74,7 +67,7 @@ def _figs(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]]
         meas = [r for r in recs if not r.warmup]
         ok = [r for r in meas if r.ok]
         bad = [r for r in meas if not r.ok]
-        name = _label(load)
+        name = load_label(load, rate_format=".3g")
         tl.add_trace(go.Scatter(x=[r.sent_at_s for r in ok], y=[r.e2e_s * 1e3 for r in ok],
                                 mode="markers", name=f"{name}: end-to-end",
                                 marker={"size": 5}))
@@ -103,7 +96,7 @@ def render(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]
         for n, (fid, fig) in enumerate(figs)]
     rows = []
     for s in result["points"]:
-        rows.append([e(_label(s["load"])), s["requests"], s["completed"], s["failed"],
+        rows.append([e(load_label(s["load"], rate_format=".3g")), s["requests"], s["completed"], s["failed"],
                      _ms(s["ttft_s"]["p50"]), _ms(s["ttft_s"]["p99"]), _ms(s["itl_s"]["p50"]),
                      _ms(s["tpot_s"]["p50"]), _ms(s["tpot_s"]["p99"]), _ms(s["e2e_s"]["p99"]),
                      f"{s['throughput_output_tokens_per_s'] or 0:,.1f}",
