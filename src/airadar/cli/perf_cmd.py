@@ -166,6 +166,7 @@ def calibrate(
     from rich.progress import Progress
 
     from airadar.catalog.loader import user_dir
+    from airadar.perf.estimate import Z80
     from airadar.validation.fit import (
         fit_profiles,
         folds_by_hardware,
@@ -175,7 +176,7 @@ def calibrate(
         with_sigma,
     )
     from airadar.validation.rows import map_rows, read_rows
-    from airadar.validation.score import Z80_SIGMA, score, subsets, summary
+    from airadar.validation.score import score, subsets, summary
 
     if (from_csv is None) == (from_store is None):
         raise SpecError("--from-csv/--from-store", None, "exactly one of them")
@@ -230,7 +231,7 @@ def calibrate(
     def coverage(items: list) -> float | None:
         if not items:
             return None
-        inside = sum(1 for s in items if abs(s.log_ratio) <= Z80_SIGMA * final.get(
+        inside = sum(1 for s in items if abs(s.log_ratio) <= Z80 * final.get(
             s.profile, final["*/*"]).sigma_log)
         return inside / len(items)
 

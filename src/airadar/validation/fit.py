@@ -55,8 +55,6 @@ _BOUNDS = {"ce_prefill": (0.02, 1.0, 0.5), "me": (0.05, 1.0, 0.7),
            "ovh_layer_s": (1e-7, 5e-4, 2e-5), "gemm_m_half": (1.0, 4096.0, 64.0),
            "ce_moe": (0.05, 1.5, 0.6), "ce_other": (0.005, 1.0, 0.3),
            "overlap_p": (1.2, 16.0, 3.0)}
-#: fields fitted only at the root and class levels (they need variety in M and devices)
-_BROAD = ("gemm_m_half", "overlap_p")
 
 
 def _safe_log_ratio(q: Query, prof: EfficiencyProfile) -> float | None:

@@ -20,8 +20,6 @@ from airadar.specs.precision import Sparsity
 from airadar.validation.rows import Query
 
 DENSE = Sparsity()
-#: z of a two-sided 80% interval of a normal in log space
-Z80_SIGMA = est_mod.Z80
 
 
 def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int, float]:
