@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,62 @@ def test_closed_loop_single_client_runs_become_calibration_points(scripted,
     assert len(pts) == 1
     p = pts[0]
     assert (p.source, p.stack, p.precision, p.batch, p.output_tokens) == (
-        "loadtest", "llama.cpp", "int4/fp32/fp16", 1, 5)
+        "loadtest", "llama.cpp-server", "int4/fp32/fp16", 1, 5)
     assert p.model.id == "smollm2-135m" and p.input_tokens == 20
     assert p.ttft_s == pytest.approx(0.030, abs=0.015)
     assert p.tpot_s == pytest.approx(0.010, abs=0.004)
+
+
+def test_calibrate_from_store_fits_a_served_stack_and_the_prediction_follows(
+        scripted, tmp_path: Path) -> None:
+    """Load tests of an endpoint fit the served stack's front end (per request, per streamed
+    token) on top of the engine profile fitted from the bench runs in the same store; the
+    prediction for the endpoint then matches it, while the engine alone is far too fast.
+
+    The scripted server answers with TTFT 300 ms and 40 ms per token whatever the prompt:
+    the measured SmolLM2 llama.cpp engine on this host (data/host/host_runs.sqlite: about
+    0.33 s TTFT for 128 tokens and 7 ms per token in-process) cannot explain that, the front
+    end's two overheads can."""
+    import shutil
+
+    import yaml
+
+    db = tmp_path / "store.sqlite"
+    shutil.copy(Path(__file__).resolve().parents[2] / "data/host/host_runs.sqlite", db)
+    s = scripted("--ttft-ms", "300", "--itl-ms", "40")
+    dep = ("hardware=host-amd-epyc,precision=int4/fp32/fp16,stack=llama.cpp,"
+           "model=smollm2-135m,max_batch=1")
+    for words in ("16", "48"):
+        r = run_cli("loadtest", "--url", s.url, "--model", "m", "-c", "1", "-n", "4", "-o", "8",
+                    "-i", words, "--deployment", dep, "--store", str(db), "--json")
+        assert r.returncode in (0, 2), r.stderr  # 2: host-amd-epyc unknown before calibrating
+    r = run_cli("calibrate", "--from-store", str(db), "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    served = res["stacks"]["llama.cpp-server"]
+    assert served["points_by_source"] == {"loadtest": 2}
+    assert served["served_on"] == "llama.cpp"
+    # the engine alone misses the endpoint's TPOT by far; the fitted front end explains it
+    assert served["spec_only"]["tpot_median_ape"] > 0.5
+    assert served["fitted_in_sample"]["tpot_median_ape"] < 0.10
+    assert served["fitted_in_sample"]["ttft_median_ape"] < 0.15
+    assert served["cross_validated"]["tpot_median_ape"] < 0.15
+    prof = served["profile"]
+    assert 0.02 < prof["ovh_token_s"] < 0.045  # 40 ms per token less the engine's decode step
+    assert 0.1 < prof["ovh_request_s"] < 0.35
+    home = Path(os.environ["AIRADAR_HOME"])
+    row = yaml.safe_load((home / "profiles.yaml").read_text())["profiles"][
+        served["key"]]
+    assert set(row) == {"ovh_request_s", "ovh_token_s", "mem_reserve", "sigma_log", "provenance",
+                        "fitted_on", "fitted"}
+    assert row["fitted"] == ["ovh_request_s", "ovh_token_s"]
+    assert row["provenance"] == "measured"
+    # the endpoint's prediction now uses the served profile and lands near the measurement
+    r = run_cli("loadtest", "--url", s.url, "--model", "m", "-c", "1", "-n", "4", "-o", "8",
+                "-i", "32", "--deployment", dep, "--store", str(db), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["predicted"]["profile"] == served["key"]
+    rows = {x["metric"]: x for x in out["predicted_vs_measured"]}
+    assert abs(rows["TPOT p50"]["error"]) < 0.15
+    assert abs(rows["TTFT p50"]["error"]) < 0.25

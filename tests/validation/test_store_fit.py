@@ -33,7 +33,7 @@ def test_calibrate_from_store_reports_cross_validated_error(tmp_path: Path) -> N
         e = run_cli("estimate", "-m", "smollm2-135m", "-H", hw_id, "--stack", stack,
                     "--precision", prec, "--mode", "single-stream", "--json", home=home)
         assert e.returncode == 0, e.stderr
-        assert json.loads(e.stdout)["provenance"]["kind"] == "calibrated"
+        assert json.loads(e.stdout)["provenance"]["kind"] == "measured"
 
 
 def test_from_store_and_from_csv_are_exclusive() -> None:

@@ -345,6 +345,7 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     from airadar.bench import host as host_mod
     from airadar.bench.store import Store, store_url
     from airadar.catalog.loader import user_dir
+    from airadar.units import s_to_ms
     from airadar.validation.store_fit import calibrate_host, points_from_store, to_json
 
     st = Store(store_url(store, user_dir()))
@@ -364,14 +365,23 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     target = out or (home / "profiles.yaml")
     existing = yaml.safe_load(target.read_text()) if target.is_file() else None
     data = existing or {"meta": {}, "profiles": {}}
-    keep = ("ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "provenance",
-            "fitted_on")
+    keep = ("ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "sigma_log",
+            "provenance", "fitted_on")
+    # a served stack's profile fits only the front end's two fields: the engine's factors come
+    # from the engine profile earlier in its chain (perf.profiles.chain); its memory reserve
+    # and interval spread are the engine's
+    keep_served = ("ovh_request_s", "ovh_token_s", "mem_reserve", "sigma_log", "provenance",
+                   "fitted_on")
     for r in res["stacks"].values():
         profs = {r["key"]: r["profile"], **{f"{r['key']}@{f}": pr
                                             for f, pr in r["by_weights"].items()}}
         for key, pr in profs.items():
-            data.setdefault("profiles", {})[key] = {
-                k: v for k, v in pr.as_dict().items() if k in keep}
+            if "served_on" in r:
+                row = {k: v for k, v in pr.as_dict().items() if k in keep_served}
+                row["fitted"] = list(pr.fitted)
+            else:
+                row = {k: v for k, v in pr.as_dict().items() if k in keep}
+            data.setdefault("profiles", {})[key] = row
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     if report:
@@ -385,13 +395,24 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     for stack, r in res["stacks"].items():
         cv = r["cross_validated"]
         src = ", ".join(f"{n} from {k}" for k, n in r["points_by_source"].items())
-        t = Table(title=f"{stack}: median APE on {r['spec_only']['points']} points ({src}; "
-                        f"{len(cv['held_out_models'])} models, leave one model out)")
-        for c in ("metric", "spec-only", "fitted (in-sample)", "cross-validated"):
+        if "served_on" in r:
+            p = r["profile"]
+            title = (f"{stack}: median APE on {r['spec_only']['points']} points ({src}); "
+                     f"front end fitted on the {r['served_on']} engine profile: "
+                     f"{s_to_ms(p.ovh_request_s):.1f} ms per request, "
+                     f"{s_to_ms(p.ovh_token_s):.2f} ms per streamed token")
+            cols = ("metric", f"{r['served_on']} engine only", "fitted (in-sample)",
+                    "cross-validated (leave one run out)")
+        else:
+            title = (f"{stack}: median APE on {r['spec_only']['points']} points ({src}; "
+                     f"{len(cv['held_out_models'])} models, leave one model out)")
+            cols = ("metric", "spec-only", "fitted (in-sample)", "cross-validated")
+        t = Table(title=title)
+        for c in cols:
             t.add_column(c)
         for k, name in (("ttft_median_ape", "TTFT"), ("tpot_median_ape", "decode step (TPOT)")):
             t.add_row(name, f"{r['spec_only'][k]:.1%}", f"{r['fitted_in_sample'][k]:.1%}",
-                      f"{cv[k]:.1%}")
+                      f"{cv[k]:.1%}" if cv else "n/a (one run)")
         console.print(t)
     stacks = ", ".join(f"{r['key']}" for r in res["stacks"].values())
     console.print(f"profiles {stacks} -> {target}; hardware row -> "

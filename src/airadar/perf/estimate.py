@@ -148,6 +148,8 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -
                 "(spec-only, no residuals to measure it)",
         "calibrated": f"80% from the cross-validated residuals of profile {profile.key} "
                       f"(log-space spread {profile.sigma_log:.3g})",
+        "measured": f"80% from the leave-one-model-out residuals of this host's profile "
+                    f"{profile.key} (log-space spread {profile.sigma_log:.3g})",
         "inherited": f"80% from the cross-validated residuals of profile {profile.key} on the "
                      f"hardware it was fitted on (log-space spread {profile.sigma_log:.3g}); "
                      f"not validated on {hw.id}",

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 #: fields a fit can set (everything else is a documented stack fact or bookkeeping)
 FITTED = ("ce_prefill", "ce_decode", "gemm_m_half", "ce_moe", "me", "ovh_layer_s", "ce_other",
-          "overlap_p", "server_util", "ttft_k", "ttft_tail", "tpot_tail")
+          "overlap_p", "server_util", "ttft_k", "ttft_tail", "tpot_tail", "ovh_request_s",
+          "ovh_token_s")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +49,11 @@ class EfficiencyProfile:
     and memory time inside one operator; ce_other: fraction of peak for non-LLM models;
     server_util: highest load (fraction of offline capacity) a server run sustains within
     its SLOs; ttft_k: mean TTFT in units of one step plus one prefill; ttft_tail / tpot_tail:
-    measured p99 / measured mean; batch_cap: most sequences the stack schedules at once;
+    measured p99 / measured mean; ovh_request_s / ovh_token_s: what an HTTP serving front end
+    adds per request (parsing, tokenization, scheduling) and per streamed token (detokenizing,
+    one server-sent event), fitted only from ``airadar loadtest`` runs of a served stack
+    (``llama.cpp-server``; 0 for engines measured in-process and for MLPerf rows, whose
+    LoadGen calls the engine without HTTP); batch_cap: most sequences the stack schedules at once;
     mem_reserve: fraction of device memory the runtime keeps (activations, workspace)."""
 
     key: str = "spec"
@@ -62,6 +67,8 @@ class EfficiencyProfile:
     #: engine's per-layer step overhead does not carry over to a ResNet or an ONNX graph
     ovh_other_layer_s: float = 0.0
     ce_other: float = 1.0
+    ovh_request_s: float = 0.0
+    ovh_token_s: float = 0.0
     overlap_p: float = 4.0
     server_util: float = 1.0
     ttft_k: float = 1.0
@@ -108,6 +115,7 @@ SPEC_ONLY = EfficiencyProfile()
 #   vLLM: max_num_seqs defaults to 256 (vLLM engine arguments documentation).
 #   TensorRT-LLM: max_batch_size defaults to 2048 in trtllm-build >= 0.12 (build docs).
 STACK_BATCH_CAP = {"vllm": 256, "tensorrt-llm": 2048, "tensorrt": 2048, "llama.cpp": 1,
+                   "llama.cpp-server": 1,
                    "pytorch": 64, "onnxruntime": 64}
 
 
@@ -129,7 +137,7 @@ def stack_family(stack: str) -> str:
     if "flax" in s or "jax" in s:
         return "jax"
     if "llama.cpp" in s or "llama-cpp" in s or "llamacpp" in s:
-        return "llama.cpp"
+        return "llama.cpp-server" if "server" in s else "llama.cpp"
     if "onnx" in s:
         return "onnxruntime"
     if "openvino" in s:
@@ -141,7 +149,19 @@ def stack_family(stack: str) -> str:
 
 #: the stack families airadar knows (what stack_family returns for a recognised stack)
 KNOWN_STACKS = ("tensorrt-llm", "vllm", "tensorrt", "synapseai", "imaigine", "jax", "llama.cpp",
-                "onnxruntime", "pytorch", "default")
+                "llama.cpp-server", "onnxruntime", "pytorch", "default")
+
+#: served stacks: an engine behind an HTTP front end (``airadar loadtest`` measures them). Their
+#: profiles inherit everything from the engine's own profile chain and add the front end's
+#: per-request and per-token overheads (``ovh_request_s``, ``ovh_token_s``)
+SERVED_STACKS = {"llama.cpp-server": "llama.cpp"}
+
+
+def served_family(stack: str) -> str:
+    """The family of what an HTTP endpoint runs: an engine that has a served stack (llama.cpp
+    -> llama.cpp-server) measured over HTTP is that served stack; any other family as is."""
+    fam = stack_family(stack)
+    return next((s for s, eng in SERVED_STACKS.items() if eng == fam), fam)
 
 
 def check_stack(stack: str | None, field: str = "stack") -> None:
@@ -196,7 +216,11 @@ def profiles_meta() -> dict[str, Any]:
 
 def chain(hw_class: str, family: str, hw_id: str = "", precision: str | None = None,
           weights: str | None = None) -> list[str]:
-    """Profile keys from the most general to the most specific for one deployment."""
+    """Profile keys from the most general to the most specific for one deployment. A served
+    stack's chain is its engine's whole chain followed by the served stack's own keys."""
+    if family in SERVED_STACKS:
+        served = [f"{hw_class}/{family}"] + ([f"{hw_class}/{family}/{hw_id}"] if hw_id else [])
+        return chain(hw_class, SERVED_STACKS[family], hw_id, precision, weights) + served
     keys = ["*/*", f"{hw_class}/*", f"{hw_class}/{family}"]
     if precision:
         keys.append(f"{hw_class}/{family}@{precision}")

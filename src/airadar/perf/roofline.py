@@ -77,10 +77,12 @@ class StepTime:
     linear_compute_s: float = 0.0
     linear_memory_s: float = 0.0
     attention_s: float = 0.0
+    #: a served stack's per-token front-end work (one streamed token per decoding sequence)
+    stream_s: float = 0.0
 
     @property
     def serial_s(self) -> float:
-        return self.attention_s + self.comm_s
+        return self.attention_s + self.comm_s + self.stream_s
 
     @property
     def bottleneck(self) -> str:
@@ -229,9 +231,13 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
                           layers=int(layers_per_stage), act_bytes=p.activation_bytes)
     comm += pp_comm_time_s(hw=dep.hw, pp=dep.pp, tokens=tokens, hidden=m.hidden_size,
                            act_bytes=p.activation_bytes) / dep.pp
-    overhead = profile.ovh_layer_s * m.num_layers
-    t = dense_t + expert_t + attn_t + comm + overhead
+    # a served stack's front end: per request admitted with its prompt, per streamed token
+    seqs = prefill_seqs if prefill_seqs is not None else (1.0 if prefill_tokens else 0.0)
+    overhead = profile.ovh_layer_s * m.num_layers + profile.ovh_request_s * seqs
+    stream = profile.ovh_token_s * decode
+    t = dense_t + expert_t + attn_t + comm + overhead + stream
     return StepTime(time_s=t, compute_s=dense_c + expert_c + dec_attn_c + pre_attn_c,
                     memory_s=dense_read_s + expert_read_s + kv_s, comm_s=comm,
                     overhead_s=overhead, linear_compute_s=dense_c + expert_c,
-                    linear_memory_s=dense_read_s + expert_read_s, attention_s=attn_t)
+                    linear_memory_s=dense_read_s + expert_read_s, attention_s=attn_t,
+                    stream_s=stream)

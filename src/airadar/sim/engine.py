@@ -50,13 +50,18 @@ class ReplicaModel:
     serial_s: np.ndarray | None = None
     #: smooth-maximum exponent of GEMM compute and weight reads (perf.roofline.smooth_max)
     overlap_p: float = math.inf
+    #: a served stack's front-end time per request, paid in the step that finishes its prompt
+    #: (profile ``ovh_request_s``; 0 for an engine without an HTTP front end)
+    request_overhead_s: float = 0.0
 
     def duration_s(self, b: int, prompt_tokens: float) -> float:
         """One step with ``b`` decode sequences and ``prompt_tokens`` prompt tokens."""
         bd = max(b, 1)
         comp = (float(self.compute_s[b]) if b else 0.0) + self.prefill_s_per_token * prompt_tokens
         mem = float(self.memory_s[bd])
-        serial = float(self.serial_s[bd]) if self.serial_s is not None else 0.0
+        # attention over the KV cache and streaming are per decoding sequence: a step with
+        # prompt work only has none (the prompt's own attention is in prefill_s_per_token)
+        serial = float(self.serial_s[b]) if self.serial_s is not None and b else 0.0
         return _smooth_max(mem, comp, self.overlap_p) + serial + self.overhead_s
 
     @property
@@ -191,7 +196,7 @@ class Replica:
                 p = m.prefill_chunk_tokens - budget
                 while self.prefill and self.prefill[0][1] == 0:
                     self.prefill.popleft()
-                dur = m.duration_s(b_dec, p)
+                dur = m.duration_s(b_dec, p) + m.request_overhead_s * len(done)
                 k = 1
             else:
                 t_b = self.step_s[b_dec]

@@ -85,7 +85,8 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
     return ReplicaModel(memory_s=mem, compute_s=comp, serial_s=serial,
                         overlap_p=profile.overlap_p, overhead_s=parts[0].overhead_s,
                         prefill_s_per_token=pn.compute_s / max(mean_input, 1), max_batch=mb,
-                        kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens)
+                        kv_capacity_tokens=cap_tokens, prefill_chunk_tokens=prefill_chunk_tokens,
+                        request_overhead_s=profile.ovh_request_s)
 
 
 def _serve(model: ReplicaModel, replicas: int, router: str, kv_policy: str, seed: int,

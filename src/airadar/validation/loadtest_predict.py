@@ -66,7 +66,7 @@ def predict(desc: DeploymentDesc, *, arrival_s: np.ndarray, input_tokens: np.nda
             tpot_slo_s: float | None = None, e2e_slo_s: float | None = None) -> dict[str, Any]:
     """The simulator's result for these requests on ``desc``."""
     from airadar.catalog import resolve
-    from airadar.perf.profiles import default_stack, lookup
+    from airadar.perf.profiles import default_stack, select_profile, served_family
     from airadar.perf.roofline import Deployment
     from airadar.sim.simulator import SimConfig, replica_model, simulate
     from airadar.sim.workload import Requests
@@ -80,8 +80,10 @@ def predict(desc: DeploymentDesc, *, arrival_s: np.ndarray, input_tokens: np.nda
     hw = resolve.hardware(desc.hardware)
     dep = Deployment(model=spec, hw=hw, precision=Precision.parse(desc.precision),
                      sparsity=Sparsity(), tp=desc.count, pp=1)
-    stack = desc.stack or default_stack(hw.hw_class, hw.vendor)
-    prof = lookup(hw.hw_class, stack, hw.id, dep.precision.compute_dtype)
+    # an endpoint is a served stack: llama.cpp measured over HTTP is llama.cpp-server, whose
+    # profile adds the front end's fitted overheads to the engine's (perf.profiles.chain)
+    stack = served_family(desc.stack or default_stack(hw.hw_class, hw.vendor))
+    prof = select_profile(hw, dep.precision, stack)
     order = np.argsort(arrival_s, kind="stable")
     arr = arrival_s[order] - float(arrival_s.min())
     req = Requests(arrival_s=arr, input_tokens=np.maximum(input_tokens[order], 1).astype(np.int64),

@@ -2,18 +2,22 @@
 random-weight LLMs in the result store, and ``airadar loadtest`` runs of a served model),
 cross-validated by leaving one model out.
 
-A load-test run becomes a point only when it maps onto what the fit models: one client at a
-time (closed loop, concurrency 1, so no request queues behind another and the server decodes a
-batch of one), a ``--deployment`` naming the catalog model, the stack and the precision, and
-completed requests. Its TTFT then includes the HTTP round trip and the server's own overhead
-(both small next to a CPU prefill, and part of what a user of that server sees); its TPOT is
-the server's decode step. Other load tests (open loop, more clients) are read and skipped:
-their latencies are mostly queueing, which the simulator, not this fit, accounts for.
+The host's peak FLOP/s and bandwidth are measured (``bench.host``); the fitted factors of an
+engine (from ``bench`` runs, in-process) are the matrix efficiency of prefill (large GEMMs)
+and of decode (GEMMs with as few rows as the batch, which CPUs run far below their
+large-matrix rate), the bandwidth efficiency and the per-layer step overhead.
 
-The host's peak FLOP/s and bandwidth are measured (``bench.host``); the fitted factors are
-the matrix efficiency of prefill (large GEMMs) and of decode (GEMMs with as few rows as the
-batch, which CPUs run far below their large-matrix rate), the bandwidth efficiency and the
-per-layer step overhead."""
+A load-test run measures a *served* stack: the engine behind an HTTP front end
+(llama.cpp behind llama-cpp-python's server is the stack ``llama.cpp-server``). It becomes a
+point only when it maps onto what the fit models: one client at a time (closed loop,
+concurrency 1, so no request queues behind another and the server decodes a batch of one),
+a ``--deployment`` naming the catalog model, the stack and the precision, and completed
+requests. Other load tests (open loop, more clients) are read and skipped: their latencies
+are mostly queueing, which the simulator, not this fit, accounts for. The served stack's
+profile keeps every engine factor (fitted from the bench runs in the same store, else the
+engine profile already on file for this host) and fits only what the front end adds: a time
+per request (``ovh_request_s``, in the TTFT) and a time per streamed token (``ovh_token_s``,
+in every decode step), cross-validated by leaving one load-test run out."""
 
 from __future__ import annotations
 
@@ -30,7 +34,13 @@ from scipy.optimize import least_squares
 from airadar.catalog import resolve
 from airadar.catalog.loader import hardware_from_row
 from airadar.errors import AiradarError, SpecError
-from airadar.perf.profiles import SPEC_ONLY, EfficiencyProfile
+from airadar.perf.profiles import (
+    SERVED_STACKS,
+    SPEC_ONLY,
+    EfficiencyProfile,
+    lookup,
+    served_family,
+)
 from airadar.perf.roofline import Deployment, iteration_time
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec, spec_from_config_file
@@ -117,8 +127,8 @@ def _loadtest_point(store: Any, r: dict[str, Any]) -> Point | None:
                  output_tokens=int(statistics.median(x["output_tokens"] for x in ok)),
                  ttft_s=statistics.median(x["ttft_s"] for x in ok),
                  tpot_s=statistics.median(x["tpot_s"] for x in ok),
-                 stack=str(dep["stack"]), precision=str(dep.get("precision") or "fp32"),
-                 source="loadtest")
+                 stack=served_family(str(dep["stack"])),
+                 precision=str(dep.get("precision") or "fp32"), source="loadtest")
 
 
 def predict(p: Point, hw: HardwareSpec, prof: EfficiencyProfile) -> tuple[float, float]:
@@ -144,7 +154,7 @@ class Fitted:
 
 
 def fit(points: list[Point], hw: HardwareSpec, key: str) -> Fitted:
-    base = replace(SPEC_ONLY, key=key, provenance="calibrated", mem_reserve=0.3,
+    base = replace(SPEC_ONLY, key=key, provenance="measured", mem_reserve=0.3,
                    fitted_on=f"{len(points)} points, models: "
                              f"{', '.join(sorted({p.model.id for p in points}))}")
     formats = sorted({p.precision.split("/")[0] for p in points})
@@ -186,16 +196,24 @@ def ape(points: list[Point], hw: HardwareSpec, pr: Fitted) -> dict[str, float]:
 
 
 def calibrate_host(points: list[Point], host: dict[str, Any], host_id: str) -> dict[str, Any]:
-    """One profile per stack (pytorch, llama.cpp) that has runs of at least two models."""
-    stacks = {}
-    for stack in sorted({p.stack for p in points}):
+    """One profile per engine stack (pytorch, llama.cpp) that has bench runs of at least two
+    models, then one per served stack (llama.cpp-server) that has load-test points, on top of
+    its engine's profile."""
+    stacks: dict[str, dict[str, Any]] = {}
+    engines = sorted({p.stack for p in points if p.stack not in SERVED_STACKS})
+    for stack in engines:
         pts = [p for p in points if p.stack == stack]
         if len({p.model.id for p in pts}) >= 2:
             stacks[stack] = calibrate_stack(pts, host, host_id, stack)
+    for served in sorted({p.stack for p in points if p.stack in SERVED_STACKS}):
+        pts = [p for p in points if p.stack == served]
+        engine = stacks.get(SERVED_STACKS[served])
+        stacks[served] = calibrate_served(pts, host, host_id, served,
+                                          engine["fitted"] if engine else None)
     if not stacks:
         raise SpecError("--from-store", f"{len(points)} points",
                         "torch or llamacpp LLM runs of at least two models "
-                        "(scripts/host_campaign.sh)")
+                        "(scripts/host_campaign.sh), or load tests of a served stack")
     return {"host": host, "stacks": stacks}
 
 
@@ -205,7 +223,7 @@ def calibrate_stack(points: list[Point], host: dict[str, Any], host_id: str, sta
     key = f"cpu/{stack}/{host_id}"
     spec = ape(points, hw, Fitted(base=SPEC_ONLY, by_weights={}))
     models = sorted({p.model.id for p in points})
-    cv_tt, cv_tp, per_model = [], [], {}
+    cv_tt, cv_tp, per_model, logs = [], [], {}, []
     for m in models:
         train = [p for p in points if p.model.id != m]
         test = [p for p in points if p.model.id == m]
@@ -216,21 +234,102 @@ def calibrate_stack(points: list[Point], host: dict[str, Any], host_id: str, sta
             a, b = predict(p, hw, pr.for_point(p))
             cv_tt.append(abs(a - p.ttft_s) / p.ttft_s)
             cv_tp.append(abs(b - p.tpot_s) / p.tpot_s)
+            logs += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
+    # the interval's spread: the held-out models' log residuals (estimate's 80% interval)
+    sigma = float(np.sqrt(np.mean(np.square(logs))))
     final = fit(points, hw, key)
-    sources = {src: sum(1 for p in points if p.source == src)
-               for src in sorted({p.source for p in points})}
+    final = Fitted(base=replace(final.base, sigma_log=sigma),
+                   by_weights={f: replace(p, sigma_log=sigma) for f, p in final.by_weights.items()})
     return {"profile": final.base, "by_weights": final.by_weights, "key": key,
-            "points_by_source": sources,
+            "fitted": final, "points_by_source": _sources(points),
             "spec_only": spec, "fitted_in_sample": ape(points, hw, final),
             "cross_validated": {"ttft_median_ape": statistics.median(cv_tt),
                                 "tpot_median_ape": statistics.median(cv_tp),
                                 "held_out_models": per_model}}
 
 
+def _sources(points: list[Point]) -> dict[str, int]:
+    return {src: sum(1 for p in points if p.source == src)
+            for src in sorted({p.source for p in points})}
+
+
+def _engine_on_file(points: list[Point], hw: HardwareSpec, host_id: str, served: str) -> Fitted:
+    """The engine profile already on file for this host (shipped + $AIRADAR_HOME), per weight
+    format of the points."""
+    engine = SERVED_STACKS[served]
+    from airadar.specs.precision import Precision
+
+    def prof(p: Point) -> EfficiencyProfile:
+        pr = Precision.parse(p.precision)
+        return lookup(hw.hw_class, engine, host_id, pr.compute_dtype, pr.weights)
+
+    base = prof(points[0])
+    if base.key != f"cpu/{engine}/{host_id}" and not base.key.startswith(
+            f"cpu/{engine}/{host_id}@"):
+        raise SpecError("--from-store", served,
+                        f"bench runs of the {engine} engine in the same store (at least two "
+                        f"models), or a {engine} profile for {host_id} fitted before "
+                        f"(calibrate --from-store on the bench runs)")
+    return Fitted(base=base, by_weights={p.precision.split("/")[0]: prof(p) for p in points})
+
+
+def fit_served(points: list[Point], hw: HardwareSpec, engine: Fitted, key: str) -> Fitted:
+    """The served stack's two front-end overheads, on top of the engine's fitted factors."""
+
+    def profs(x: np.ndarray) -> Fitted:
+        rq, tk = (float(v) for v in np.exp(x))
+
+        def add(p: EfficiencyProfile) -> EfficiencyProfile:
+            return replace(p, ovh_request_s=rq, ovh_token_s=tk)
+
+        return Fitted(base=replace(add(engine.base), key=key),
+                      by_weights={f: add(p) for f, p in engine.by_weights.items()})
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        f = profs(x)
+        r = []
+        for p in points:
+            a, b = predict(p, hw, f.for_point(p))
+            r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
+        return np.array(r)
+
+    res = least_squares(resid, np.log([1e-3, 1e-3]), bounds=(np.log([1e-6, 1e-6]),
+                                                             np.log([10.0, 1.0])),
+                        diff_step=0.02)
+    return profs(res.x)
+
+
+def calibrate_served(points: list[Point], host: dict[str, Any], host_id: str, served: str,
+                     engine: Fitted | None) -> dict[str, Any]:
+    """Fit a served stack's front-end overheads from its load-test points; report the error
+    of the engine profile alone, in-sample and leaving one load-test run out."""
+    hw = hardware_from_row(host, file="host")
+    key = f"cpu/{served}/{host_id}"
+    eng = engine or _engine_on_file(points, hw, host_id, served)
+    final = fit_served(points, hw, eng, key)
+    cv_tt, cv_tp = [], []
+    for i, test in enumerate(points):
+        if len(points) < 2:
+            break
+        pr = fit_served(points[:i] + points[i + 1:], hw, eng, key)
+        a, b = predict(test, hw, pr.for_point(test))
+        cv_tt.append(abs(a - test.ttft_s) / test.ttft_s)
+        cv_tp.append(abs(b - test.tpot_s) / test.tpot_s)
+    prof = replace(final.base, provenance="measured", fitted=("ovh_request_s", "ovh_token_s"),
+                   fitted_on=f"{len(points)} load-test points, models: "
+                             f"{', '.join(sorted({p.model.id for p in points}))}")
+    cv = ({"ttft_median_ape": statistics.median(cv_tt), "tpot_median_ape": statistics.median(cv_tp),
+           "held_out": "one load-test run at a time"} if cv_tt else None)
+    return {"profile": prof, "by_weights": {}, "key": key, "fitted": final,
+            "served_on": SERVED_STACKS[served], "points_by_source": _sources(points),
+            "spec_only": ape(points, hw, eng), "fitted_in_sample": ape(points, hw, final),
+            "cross_validated": cv}
+
+
 def to_json(res: dict[str, Any]) -> str:
     out = {"host": res["host"], "stacks": {}}
     for name, r in res["stacks"].items():
-        o = dict(r)
+        o = {k: v for k, v in r.items() if k != "fitted"}
         o["profile"] = {k: v for k, v in r["profile"].as_dict().items() if k != "extra"}
         o["by_weights"] = {f: {k: v for k, v in pr.as_dict().items() if k != "extra"}
                            for f, pr in r["by_weights"].items()}
