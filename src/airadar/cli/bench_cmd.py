@@ -321,8 +321,8 @@ def results_export(out: Path = typer.Argument(..., help=".csv, .json or .parquet
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise SpecError("OUT", str(out), ".csv or .json, or install pyarrow for Parquet"
-                            ) from None
+            raise SpecError("OUT", str(out), ".csv or .json; Parquet needs pyarrow: "
+                                             "pip install 'airadar[bench]'") from None
         pq.write_table(pa.Table.from_pylist(rows), str(out))
     else:
         raise SpecError("OUT", str(out), "a .csv, .json or .parquet path")

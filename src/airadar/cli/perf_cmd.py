@@ -303,7 +303,8 @@ def _subset_table(res: dict[str, Any], folds: int, forward: str) -> Table:
 
 @app.command()
 def graph(
-    model: Path = typer.Argument(..., help="an .onnx file"),
+    model: Path = typer.Argument(..., help="an .onnx file, or a packaged ONNX model name "
+                                 "(airadar catalog packaged)"),
     hardware: str = typer.Option(..., "--hardware", "-H"),
     batch: str = typer.Option("1,8,32", help="comma-separated batch sizes to sweep"),
     dtype: str = typer.Option("fp32", help="format the graph computes in"),
@@ -311,12 +312,16 @@ def graph(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Estimate any ONNX model node by node (FLOPs and bytes by shape inference, roofline)."""
+    from airadar.bench import packaged
     from airadar.catalog import resolve
+    from airadar.catalog.loader import user_dir
     from airadar.perf.estimate import profile_kind
     from airadar.perf.graph import estimate_graph
     from airadar.perf.profiles import select_profile
     from airadar.specs.precision import Precision
 
+    if str(model) in packaged.PACKAGED and packaged.PACKAGED[str(model)].fmt == "onnx":
+        model = packaged.resolve(str(model), user_dir() / "models")
     hw = resolve.hardware(hardware)
     sizes = positive_numbers(batch, "--batch", integer=True)
     prof = select_profile(hw, Precision.parse(dtype), stack)

@@ -134,7 +134,7 @@ def _precision(row: dict[str, str], model: ModelSpec, hw: HardwareSpec, fam: str
     if model.is_llm and fam == "tensorrt" and p.weights in ("fp16", "bf16") and \
             hw.supports_native("fp8"):
         # NVIDIA's MLPerf LLM harness quantizes to FP8 (FP4 on Blackwell) while the
-        # submission declares the checkpoint type; see README "Calibration assumptions".
+        # submission declares the checkpoint type; see docs/accuracy.md "Calibration assumptions".
         fmt = "fp4" if hw.supports_native("fp4") else "fp8"
         assumptions.append(f"declared {text} run as {fmt} by the TensorRT MLPerf harness")
         p = Precision.parse(fmt)
