@@ -31,8 +31,14 @@ def estimate(
     batch: int | None = typer.Option(None, "--batch", help="cap on concurrent sequences"),
     stack: str | None = typer.Option(None, "--stack", help="tensorrt-llm, vllm, pytorch, ..."),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    profiles: Path = typer.Option(None, "--profiles",
+                                  help="a profiles file (calibrate --out) over the shipped ones"),
 ) -> None:
     """Predict throughput, latency, memory and the bottleneck of one deployment."""
+    if profiles is not None:
+        from airadar.perf.profiles import use_profiles_file
+
+        use_profiles_file(profiles)
     from airadar.catalog import resolve
     from airadar.perf.estimate import estimate as run
     from airadar.specs.model import spec_from_config_file

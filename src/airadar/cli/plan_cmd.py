@@ -28,8 +28,14 @@ def plan(
     max_price_age: float = typer.Option(None, "--max-price-age-days",
                                         help="flag prices older than this (financial.max_price_age_days)"),
     eur_usd: float = typer.Option(None, "--eur-usd", help="USD per EUR (financial.eur_usd)"),
+    profiles: Path = typer.Option(None, "--profiles",
+                                  help="a profiles file (calibrate --out) over the shipped ones"),
 ) -> None:
     """Rank where and on what to run a workload; explain what was rejected and why."""
+    if profiles is not None:
+        from airadar.perf.profiles import use_profiles_file
+
+        use_profiles_file(profiles)
     from airadar.errors import SpecError
     from airadar.plan.planner import plan as run
     from airadar.report.tables import plan_csv, print_plan

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airadar.catalog.loader import DATA, read_yaml, user_dir
@@ -192,10 +193,44 @@ def _from_row(row: dict[str, Any]) -> EfficiencyProfile:
     return EfficiencyProfile(**vals)
 
 
+#: profiles files named with ``--profiles`` (plan, estimate, simulate), over the user's own
+_EXTRA_FILES: list[Path] = []
+
+
+def use_profiles_file(path: Path, option: str = "--profiles") -> None:
+    """Layer a profiles file (what ``calibrate --out`` writes: a ``profiles`` mapping of key ->
+    fields) over the shipped and the user's profiles, after checking every row."""
+    import math
+
+    if not path.is_file():
+        raise SpecError(option, str(path), "an existing profiles YAML file (calibrate --out "
+                                           "writes one)")
+    data = read_yaml(path, str(path))
+    rows = data.get("profiles") if isinstance(data, dict) else None
+    if not isinstance(rows, dict) or not rows:
+        raise SpecError(option, str(path), "a YAML file with a non-empty 'profiles' mapping "
+                                           "(profile key -> fields)")
+    known = {f.name for f in fields(EfficiencyProfile)}
+    numeric = {f.name for f in fields(EfficiencyProfile) if f.type in ("float", "int")}
+    for key, row in rows.items():
+        where = f"{path}: profiles.{key}"
+        if not isinstance(row, dict):
+            raise SpecError(where, row, "a mapping of profile fields")
+        if unknown := sorted(set(row) - known):
+            raise SpecError(where, ", ".join(unknown), f"fields among {', '.join(sorted(known))}")
+        for k in numeric & set(row):
+            v = row[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                    or v < 0:
+                raise SpecError(f"{where}.{k}", v, "a finite number >= 0")
+    _EXTRA_FILES.append(path)
+    load_profiles.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def load_profiles() -> dict[str, EfficiencyProfile]:
     out: dict[str, EfficiencyProfile] = {}
-    for path in (DATA / "profiles.yaml", user_dir() / "profiles.yaml"):
+    for path in (DATA / "profiles.yaml", user_dir() / "profiles.yaml", *_EXTRA_FILES):
         try:
             if not path.is_file():
                 continue

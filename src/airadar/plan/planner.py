@@ -281,6 +281,10 @@ def plan(sc: Scenario, *, base_dir: Path | None = None, detail: bool = True) -> 
                 why = f"needs {int(grid.billed_devices[i, j, k])} devices > max {con.max_devices}"
             elif cat == "power":
                 why = f"{grid.facility_kw[i, j]:.1f} kW > cap {con.power_cap_kw} kW"
+            elif cat == "no power figure":
+                why = (f"{options[i].hw.id} has no sourced power figure (tdp_w): its energy "
+                       "at an owned site cannot be priced (add power.tdp_w to its hardware "
+                       "row)")
             else:
                 why = (f"${grid.usd_per_hour[i, j, k] * HOURS_PER_MONTH:,.0f}/month > budget "
                        f"${con.budget_usd_per_month or 0:,.0f}")

@@ -29,10 +29,10 @@ from airadar.units import HOURS_PER_MONTH
 
 # reason codes of the first failing check, in check order
 OK, NOT_OFFERED, NO_PRICE, NO_TARIFF, POLICY, MAX_DEVICES, POWER, BUDGET, LICENCE, \
-    PER_USER = range(10)
+    PER_USER, NO_POWER = range(11)
 REASONS = {NOT_OFFERED: "price", NO_PRICE: "price", NO_TARIFF: "price", POLICY: "policy",
            MAX_DEVICES: "devices", POWER: "power", BUDGET: "budget", LICENCE: "licence",
-           PER_USER: "per-user device"}
+           PER_USER: "per-user device", NO_POWER: "no power figure"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +210,9 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     mark(owned[None, :, None] & np.isnan(fixed[oi, :])[:, :, None], NO_PRICE)
     no_tariff = owned & ~is_device & np.isnan(tariff)
     mark(np.broadcast_to(no_tariff[None, :, None], reason.shape), NO_TARIFF)
+    # owned hardware with no sourced power figure (tdp_w): its energy cannot be priced
+    no_power = owned[None, :] & ~is_device[None, :] & np.isnan(fac_kw)
+    mark(np.broadcast_to(no_power[:, :, None], reason.shape), NO_POWER)
     other_bad = np.zeros(reason.shape, dtype=bool)
     if max_devices:
         other_bad |= billed > max_devices
