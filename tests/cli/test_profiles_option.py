@@ -5,6 +5,7 @@ what it drives "measured", and refuse a malformed one in one line."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,25 @@ def test_a_bad_profiles_file_is_one_line(tmp_path: Path, content: str, needle: s
 def test_a_missing_profiles_file_is_refused() -> None:
     r = run_cli("plan", str(ROOT / "examples/hospital-rag.yaml"), "--profiles", "/no/such.yaml")
     assert r.returncode == 2 and "--profiles" in r.stderr
+
+
+def test_owned_hardware_without_a_power_figure_is_rejected_with_the_reason(
+        tmp_path: Path) -> None:
+    """This host's measured hardware row has no TDP (RAPL unreadable): at an owned site its
+    energy cannot be priced, so the plan names that instead of ranking it at NaN $/h."""
+    assert run_cli("calibrate", "--from-store", str(ROOT / "data/host/host_runs.sqlite"),
+                   "--out", str(tmp_path / "p.yaml")).returncode == 0
+    host = yaml.safe_load(Path(os.environ["AIRADAR_HOME"], "hardware",
+                               "host.yaml").read_text())[0]
+    assert "tdp_w" not in (host.get("power") or {})
+    sc = tmp_path / "host.yaml"
+    sc.write_text(yaml.safe_dump({
+        "name": "SmolLM2 on this machine", "model": "smollm2-135m",
+        "workload": {"peak_rps": 0.2, "input_tokens": 32, "output_tokens": 16,
+                     "slo": {"ttft_p99_ms": 3000, "tpot_p99_ms": 100}},
+        "candidates": {"hardware": [host["id"]], "precisions": ["int4"],
+                       "site_kinds": ["onprem"], "onprem_setting": "lab"},
+        "financial": {"purchase_usd_per_device": 1500}}))
+    r = run_cli("plan", str(sc))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "no power figure" in r.stderr and "nan" not in r.stderr.lower()
