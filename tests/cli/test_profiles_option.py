@@ -105,3 +105,18 @@ def test_owned_hardware_without_a_power_figure_is_rejected_with_the_reason(
     r = run_cli("plan", str(sc))
     assert r.returncode == 3, r.stdout + r.stderr
     assert "no power figure" in r.stderr and "nan" not in r.stderr.lower()
+
+
+def test_simulate_takes_the_profiles_file_too(tmp_path: Path) -> None:
+    """simulate's step times follow a --profiles file: a slower decode profile for the H100
+    lengthens the simulated TPOT."""
+    args = ("simulate", "-m", "llama-3.1-8b", "-H", "h100", "--stack", "vllm", "--rate", "2",
+            "--requests", "200", "-i", "256", "-o", "64", "--json")
+    base = run_cli(*args)
+    f = tmp_path / "slow.yaml"
+    f.write_text(yaml.safe_dump({"profiles": {"gpu/vllm/h100-sxm": {
+        "me": 0.1, "ce_decode": 0.05, "provenance": "measured", "fitted": ["me", "ce_decode"]}}}))
+    slow = run_cli(*args, "--profiles", str(f))
+    assert base.returncode == 0 and slow.returncode == 0, base.stderr + slow.stderr
+    b, s = json.loads(base.stdout), json.loads(slow.stdout)
+    assert s["tpot_s"]["p50"] > 2 * b["tpot_s"]["p50"]

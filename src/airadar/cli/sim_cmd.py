@@ -49,12 +49,17 @@ def simulate(
                                               "simulated seconds (in --json as 'timeline')"),
     trace_out: Path = typer.Option(None, "--trace-out", help="per-request records (.csv/.parquet)"),
     as_json: bool = typer.Option(False, "--json"),
+    profiles: Path = typer.Option(None, "--profiles",
+                                  help="a profiles file (calibrate --out) over the shipped ones"),
 ) -> None:
     """Simulate serving replicas request by request (continuous batching, KV capacity)."""
     import numpy as np
 
     from airadar.catalog import resolve
-    from airadar.perf.profiles import select_profile
+    from airadar.perf.profiles import select_profile, use_profiles_file
+
+    if profiles is not None:
+        use_profiles_file(profiles)
     from airadar.perf.roofline import Deployment
     from airadar.sim.simulator import SimConfig, replica_model
     from airadar.sim.simulator import simulate as run
