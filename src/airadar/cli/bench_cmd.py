@@ -13,8 +13,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from airadar.cli.app import app, results_app
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
+from airadar.cli.root import app, results_app
 from airadar.errors import SpecError
 
 

@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from airadar.cli.app import app, catalog_app, policy_app
 from airadar.cli.output import console, fmt, print_json
+from airadar.cli.root import app, catalog_app, policy_app
 from airadar.errors import SpecError
 
 

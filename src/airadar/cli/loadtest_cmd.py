@@ -16,8 +16,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, err_console, fmt, ms, positive_numbers, print_json
+from airadar.cli.root import app
 from airadar.errors import SpecError
 
 

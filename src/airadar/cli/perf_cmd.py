@@ -11,8 +11,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
+from airadar.cli.root import app
 from airadar.errors import InfeasibleError, SpecError
 
 

@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from airadar.cli.app import catalog_app
 from airadar.cli.output import console, print_json
+from airadar.cli.root import catalog_app
 
 
 def _status(row: Any, table: dict[Any, Any], why: dict[str, str]) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, print_json
+from airadar.cli.root import app
 from airadar.errors import InfeasibleError, SpecError
 
 
