@@ -16,6 +16,7 @@ from rich.table import Table
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
 from airadar.cli.root import app, results_app
 from airadar.errors import SpecError
+from airadar.units import ms_to_s
 
 
 def _store(store: str | None, *, must_exist: bool = False):  # type: ignore[no-untyped-def]
@@ -158,7 +159,7 @@ def bench(
             else:
                 res = loadgen.run_graph(runner, st, run_id, scenario=scenario, batches=batches,
                                         rate=rates, budget=budget, meter=meter,
-                                        slo_p99_s=slo_p99_ms / 1e3 if slo_p99_ms else None,
+                                        slo_p99_s=ms_to_s(slo_p99_ms) if slo_p99_ms else None,
                                         progress=lambda n: prog.update(task, completed=n))
         except KeyboardInterrupt:
             status = "interrupted"
