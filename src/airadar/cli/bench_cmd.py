@@ -194,10 +194,10 @@ def _print_bench(out: dict) -> None:
             console.print(f"energy: {total}{v.get('note')}")
         elif k == "server_sweep":
             slo = f"{settings.get('slo_p99_ms'):g} ms" if settings.get("slo_p99_ms") else ""
-            if "first_rate_breaking_slo" in v and "max_rate_within_slo" not in v:
+            if v.get("first_rate_breaking_slo") is not None and v.get("max_rate_within_slo") is None:
                 console.print(f"sweep: p99 above {slo} already at "
                               f"{v['first_rate_breaking_slo']:g} req/s")
-            elif "max_rate_within_slo" in v:
+            elif v.get("max_rate_within_slo") is not None:
                 brk = v.get("first_rate_breaking_slo")
                 console.print(f"sweep: p99 within {slo} up to {v['max_rate_within_slo']:g} "
                               "req/s; " + (f"broken at {brk:g} req/s" if brk else
