@@ -42,6 +42,7 @@ def estimate(
     if mode not in ("offline", "server", "single-stream"):
         raise SpecError("--mode", mode, "offline, server or single-stream")
     spec = spec_from_config_file(model) if model.endswith(".json") else resolve.model(model)
+    spec.check_context(input_tokens=input_tokens, output_tokens=output_tokens, field="--input-tokens")
     hw = resolve.hardware(hardware)
     prec, sp = Precision.parse(precision), Sparsity.parse(sparsity)
     ttft = ms_to_s(ttft_p99_ms) if ttft_p99_ms is not None else None

@@ -99,6 +99,9 @@ def simulate(
         req = Requests(arrival_s=arr, input_tokens=lengths(input_tokens, requests, rng,
                                                            name="--input-tokens"),
                        output_tokens=lengths(output_tokens, requests, rng, name="--output-tokens"))
+    spec.check_context(input_tokens=float(req.input_tokens.mean()),
+                       output_tokens=float(req.output_tokens.mean()),
+                       field="--trace" if trace is not None else "--input-tokens")
     rm = replica_model(dep, prof, mean_input=float(req.input_tokens.mean()),
                        mean_output=float(req.output_tokens.mean()), max_batch=max_batch,
                        prefill_chunk_tokens=prefill_chunk)

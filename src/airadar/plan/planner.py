@@ -175,11 +175,8 @@ def check_inputs(sc: Scenario, model: ModelSpec) -> None:
         if hw_id != hw_name:
             raise SpecError(field, key, f"the catalog id of the hardware: '{site_id}/{hw_id}'")
     wl = sc.workload
-    need = wl.input_mean + wl.output_mean
-    if model.is_llm and model.max_context and need > model.max_context:
-        raise SpecError("workload.input_tokens", wl.input_mean,
-                        f"input + output ({need:,.0f} tokens) within {model.id}'s context of "
-                        f"{model.max_context:,} tokens")
+    model.check_context(input_tokens=wl.input_mean, output_tokens=wl.output_mean,
+                        field="workload.input_tokens")
 
 
 def load_model(sc: Scenario, base: Path | None = None) -> ModelSpec:
