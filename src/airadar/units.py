@@ -12,14 +12,43 @@ HOURS_PER_MONTH = 730.0  # 8760 h / 12, the convention cloud price sheets use
 HOURS_PER_YEAR = 8760.0
 SECONDS_PER_HOUR = 3600.0
 J_PER_KWH = 3.6e6
+J_PER_WH = 3600.0
+MS_PER_S = 1e3
+W_PER_KW = 1e3  # also kWh per MWh
+G_PER_KG = 1e3
+KG_PER_TONNE = 1e3
+# The constants above also scale numpy arrays (``it_w / W_PER_KW``); the functions below
+# are for scalars.
 
 
 def ms_to_s(ms: float) -> float:
-    return ms / KILO
+    return ms / MS_PER_S
 
 
 def s_to_ms(s: float) -> float:
-    return s * KILO
+    return s * MS_PER_S
+
+
+def mj_to_j(energy_mj: float) -> float:
+    """Millijoules (NVML's energy counter) to joules."""
+    return energy_mj / 1e3
+
+
+def w_to_kw(power_w: float) -> float:
+    return power_w / W_PER_KW
+
+
+def g_to_kg(mass_g: float) -> float:
+    return mass_g / G_PER_KG
+
+
+def kg_to_tonnes(mass_kg: float) -> float:
+    return mass_kg / KG_PER_TONNE
+
+
+def per_mwh_to_per_kwh(price_per_mwh: float) -> float:
+    """A price per MWh (wholesale and Eurostat tariffs) to the same price per kWh."""
+    return price_per_mwh / W_PER_KW
 
 
 def ms_over_limit(got_s: float, limit_s: float) -> str:

@@ -33,7 +33,18 @@ def test_onnx_offline_and_results(tmp_path: Path, tiny: Path) -> None:
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["results"]["batch_8"]["count"] >= 5
-    assert out["results"]["energy"]["measured"] in (True, False)
+    e = out["results"]["energy"]
+    # which kind depends on the machine's counters; each kind must carry its own fields
+    assert e["measured"] is (e.get("source") not in (None, "estimate")), e
+    if e["measured"]:
+        assert e["joules_total"] >= e["joules"] >= 0 and e["idle_w"] >= 0, e
+    elif e.get("estimated"):
+        assert e["joules"] > 0 and e["cpu_seconds"] > 0 and e["watts_per_core"] > 0, e
+    else:
+        assert e["joules"] is None and e["note"].startswith("not measured"), e
+    if e["joules"] is not None:  # 5+ samples at batch 1, 5+ at batch 8
+        assert e["joules_per_sample"] == pytest.approx(e["joules"] / (
+            out["results"]["batch_1"]["count"] + 8 * out["results"]["batch_8"]["count"]))
     runs = json.loads(run_cli("results", "list", "--store", str(db), "--json").stdout)
     assert runs[0]["samples"] >= 10 and runs[0]["environment"]["cpu"]
     show = json.loads(run_cli("results", "show", "1", "--store", str(db)).stdout)
@@ -174,17 +185,31 @@ def test_ctrl_c_stops_cleanly_and_keeps_samples(sig: int, tmp_path: Path, tiny: 
 
 
 def test_server_rate_sweep_stops_where_the_slo_breaks(tmp_path: Path, tiny: Path) -> None:
-    """A sweep of Poisson rates (LoadGen Server): 10 req/s keeps p99 under 30 ms; 100,000
-    req/s queues a thousand requests behind one worker and breaks it; the sweep says so."""
+    """A sweep of Poisson rates (LoadGen Server), run in ascending order, stops at the first
+    rate whose p99 breaks the limit and reports the last one that met it (null when none
+    did). 100,000 req/s queues a thousand requests behind one worker and always breaks 30 ms;
+    whether 10 req/s meets it depends on how busy the machine is, so the test checks that the
+    verdict matches the measured p99s rather than assuming it."""
     r = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--scenario", "server",
                 "--rate", "100000,10", "--slo-p99-ms", "30", "--min-count", "10",
                 "--min-duration", "0.01", "--store", str(tmp_path / "s.db"), "--json")
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)["results"]
-    assert res["server_sweep"]["rates"] == [10.0, 100000.0]  # run in ascending order
-    assert res["server_sweep"]["max_rate_within_slo"] == 10.0
-    assert res["server_sweep"]["first_rate_breaking_slo"] == 100000.0
-    assert res["rate_100000"]["p99"] > 0.03 > res["rate_10"]["p99"]
+    sw = res["server_sweep"]
+    assert sw["rates"] == [10.0, 100000.0] and sw["slo_p99_s"] == 0.03
+    assert {"max_rate_within_slo", "first_rate_breaking_slo"} <= set(sw)  # null, never missing
+    if res["rate_10"]["p99"] <= 0.03:
+        assert sw["max_rate_within_slo"] == 10.0
+        assert res["rate_100000"]["p99"] > 0.03 and sw["first_rate_breaking_slo"] == 100000.0
+        assert res["rate_100000"]["p99"] > res["rate_10"]["p99"]
+    else:  # a busy machine: the sweep stops at the first rate
+        assert sw["max_rate_within_slo"] is None and sw["first_rate_breaking_slo"] == 10.0
+        assert "rate_100000" not in res
+    r = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--scenario", "server",
+                "--rate", "10", "--slo-p99-ms", "0.000001", "--min-count", "3",
+                "--min-duration", "0.01", "--store", str(tmp_path / "s.db"), "--json")
+    sw = json.loads(r.stdout)["results"]["server_sweep"]
+    assert sw["max_rate_within_slo"] is None and sw["first_rate_breaking_slo"] == 10.0
     bad = run_cli("bench", "-b", "onnxruntime", "-m", str(tiny), "--scenario", "server",
                   "--rate", "5,-1", "--store", str(tmp_path / "s.db"))
     assert bad.returncode == 2 and "--rate" in bad.stderr

@@ -82,7 +82,7 @@ def test_pruned_onnx_has_half_its_weights_zero(tmp_path: Path, tiny: Path) -> No
     import onnx
     from onnx import numpy_helper
 
-    from airadar.bench.backends import prune_onnx
+    from airadar.bench.backends.onnx_variants import prune_onnx
 
     out = prune_onnx(tiny, tmp_path / "p.onnx", "prune-2:4")
     w = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(out)).graph.initializer}

@@ -48,12 +48,27 @@ def test_malformed_config_json(tmp_path: Path) -> None:
 
 
 def test_estimate_json_contract() -> None:
-    """`estimate --json` prints one JSON object with the contract fields."""
+    """`estimate --json`, in the full DESIGN.md command shape with aliases for M and H, prints
+    every contract field: throughput, ttft_s/tpot_s (p50 <= p99), max_batch, memory_bytes,
+    bottleneck, interval (low <= throughput <= high) and provenance."""
     r = run_cli("estimate", "--model", "Llama-3.1-8B-Instruct",
-                "--hardware", "NVIDIA H100-SXM-80GB", "--json")
+                "--hardware", "NVIDIA H100-SXM-80GB", "--count", "2", "--precision", "fp8",
+                "--input-tokens", "1000", "--output-tokens", "200", "--mode", "server",
+                "--ttft-p99-ms", "2000", "--tpot-p99-ms", "100", "--stack", "vllm", "--json")
     assert r.returncode == 0, r.stderr
     obj = json.loads(r.stdout)
-    assert obj["hardware"] == "h100-sxm" and obj["throughput_output_tokens_per_s"] > 0
+    assert (obj["model"], obj["hardware"], obj["count"], obj["precision"], obj["mode"]) == (
+        "llama-3.1-8b", "h100-sxm", 2, "fp8", "server")
+    thr = obj["throughput_output_tokens_per_s"]
+    assert thr > 0
+    for k in ("ttft_s", "tpot_s"):
+        assert 0 < obj[k]["p50"] <= obj[k]["p99"], k
+    assert isinstance(obj["max_batch"], int) and obj["max_batch"] >= 1
+    assert 0 < obj["memory_bytes"] <= obj["memory_capacity_bytes"]
+    assert obj["bottleneck"] in {"compute", "memory", "interconnect", "overhead"}
+    assert 0 < obj["interval"]["low"] <= thr <= obj["interval"]["high"]
+    assert obj["provenance"]["kind"] in {"spec", "calibrated", "measured", "simulated"}
+    assert obj["provenance"]["model_source"] and obj["provenance"]["hardware_sources"]["compute"]
 
 
 def test_add_model_then_estimate(tmp_path: Path) -> None:
@@ -66,5 +81,9 @@ def test_add_model_then_estimate(tmp_path: Path) -> None:
     home = tmp_path / "home"
     r = run_cli("catalog", "add-model", str(cfg), home=home)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("added tiny-llm:") and (home / "models" / "tiny-llm.yaml").is_file()
     r = run_cli("estimate", "-m", "tiny-llm", "-H", "l4", "--json", home=home)
     assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["model"] == "tiny-llm" and obj["throughput_output_tokens_per_s"] > 0
+    assert obj["provenance"]["model_source"] == "user config.json (user-supplied)"

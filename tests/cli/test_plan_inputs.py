@@ -139,9 +139,28 @@ def test_bad_simulate_flags(args: list[str], needle: str) -> None:
 
 
 def test_simulate_with_every_request_dropped_is_not_success() -> None:
-    """10M-token prompts fit no KV cache: exit 3 with the reason, not exit 0."""
-    _one_line(run_cli("simulate", "-m", "llama-3.1-8b", "-H", "h100", "--rate", "1",
-                      "--requests", "10", "--input-tokens", "10000000"), 3, "dropped")
+    """120k-token prompts (within the context) fit no KV cache of one L4: exit 3 with the
+    reason, not exit 0 with every request silently dropped."""
+    _one_line(run_cli("simulate", "-m", "llama-3.1-8b", "-H", "l4", "--rate", "1",
+                      "--requests", "10", "--input-tokens", "120000", "-o", "100"), 3,
+              "every one of the 10 requests was dropped")
+
+
+@pytest.mark.parametrize("args", [
+    ["estimate", "-m", "llama-3.1-8b", "-H", "h100", "-i", "200000"],
+    ["simulate", "-m", "llama-3.1-8b", "-H", "h100", "--rate", "1", "--requests", "10",
+     "--input-tokens", "10000000"],
+])
+def test_input_longer_than_the_context_is_bad_input(args: list[str]) -> None:
+    """A request longer than the model's context is exit 2 naming --input-tokens and the
+    context (estimate used to answer for 200k tokens, simulate to drop 10M-token prompts)."""
+    _one_line(run_cli(*args), 2, "--input-tokens", "context of 131,072 tokens")
+
+
+def test_out_in_a_place_that_cannot_be_written(tmp_path: Path) -> None:
+    """--out where no folder can be made (under /proc) is refused, naming --out."""
+    _one_line(run_cli("plan", str(_scenario(tmp_path)), "--out", "/proc/airadar-report"), 2,
+              "--out", "a folder you can write")
 
 
 def test_estimate_unknown_stack() -> None:

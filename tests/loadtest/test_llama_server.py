@@ -87,13 +87,22 @@ def test_concurrency_sweep_and_chat_on_llama_server(llama_url: str, tmp_path: Pa
 @pytest.mark.slow
 def test_slo_rate_search_on_llama_server(llama_url: str, tmp_path: Path) -> None:
     """The server serves one request at a time (8 prompt words, 8 tokens: 0.2-0.5 s each
-    here): at 1 req/s the p99 TTFT stays under 1 s, at 30 req/s the tenth request queues behind
-    nine others and breaks it; the search reports 1."""
+    here): at 30 req/s the tenth request queues behind nine others and breaks a 1 s p99 TTFT.
+    Whether 1 req/s meets it depends on how busy the machine is, so the verdict is checked
+    against the measured p99: met -> the search reports 1 and breaks at 30; not met -> it
+    stops at 1 and reports null (present, not missing)."""
     res = _lt(llama_url, tmp_path, "--rate", "1,30", "--arrivals", "constant", "-n", "10",
               "--ttft-p99-ms", "1000", "--refine", "0")
-    assert res["sweep"]["max_rate_within_slo"] == 1, [p["ttft_s"] for p in res["points"]]
-    assert res["sweep"]["first_rate_breaking_slo"] == 30
-    assert [p["load"]["rate"] for p in res["points"]] == [1, 30]
+    first = res["points"][0]
+    assert first["load"]["rate"] == 1
+    if first["ttft_s"]["p99"] <= 1.0:
+        assert res["sweep"]["max_rate_within_slo"] == 1
+        assert res["sweep"]["first_rate_breaking_slo"] == 30
+        assert [p["load"]["rate"] for p in res["points"]] == [1, 30]
+        assert res["points"][1]["ttft_s"]["p99"] > 1.0 > first["ttft_s"]["p99"]
+    else:
+        assert res["sweep"]["max_rate_within_slo"] is None
+        assert res["sweep"]["first_rate_breaking_slo"] == 1 and len(res["points"]) == 1
 
 
 def test_tokenizer_counts_what_the_server_does_not_report(scripted, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from airadar.units import mj_to_j
+
 RAPL_ROOT = Path("/sys/class/powercap")
 
 
@@ -104,7 +106,7 @@ class EnergyMeter:
         """The raw counter: NVML joules, or one RAPL microjoule reading per domain."""
         if self.nv is not None:
             h = self.nv.nvmlDeviceGetHandleByIndex(self.gpu_index)
-            return float(self.nv.nvmlDeviceGetTotalEnergyConsumption(h)) / 1e3  # mJ -> J
+            return mj_to_j(float(self.nv.nvmlDeviceGetTotalEnergyConsumption(h)))
         if self.domains:
             return read_rapl_uj(self.domains)
         return None

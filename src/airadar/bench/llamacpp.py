@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from airadar.bench import quality
-from airadar.bench.backends import register
 from airadar.errors import BackendError, SpecError
 
 # llama.cpp ftype numbers (include/llama.h, enum llama_ftype)
@@ -28,7 +27,7 @@ LLAMACPP_VARIANTS = ("file", *QUANT_TYPES)
 INSTALL = "pip install 'airadar[llama]' (builds llama-cpp-python from source, ~10 minutes)"
 
 
-def _lib() -> Any:
+def library() -> Any:
     try:
         import llama_cpp
     except ImportError:
@@ -55,7 +54,7 @@ def _quiet() -> Any:
 
 def load(path: Path, *, n_ctx: int, threads: int | None, logits_all: bool = False,
          vocab_only: bool = False) -> Any:
-    lib = _lib()
+    lib = library()
     if not path.is_file():
         raise SpecError("--model", str(path), "an existing .gguf file or a packaged model name")
     kw: dict[str, Any] = {"model_path": str(path), "n_ctx": n_ctx, "n_batch": min(n_ctx, 512),
@@ -93,7 +92,7 @@ def no_extra_bufts(lib: Any) -> Iterator[None]:
 
 def quantize(src: Path, qtype: str, out_dir: Path, threads: int | None = None) -> Path:
     """``src`` requantized to ``qtype`` by llama.cpp (cached in ``out_dir``)."""
-    lib = _lib()
+    lib = library()
     if qtype not in QUANT_TYPES:
         raise SpecError("--variant", qtype, ", ".join(LLAMACPP_VARIANTS))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +136,7 @@ def tokenize_corpus(path: Path) -> tuple[list[int], int | None] | None:
     """The shipped corpus in the GGUF's own tokenizer, and the BOS id when the tokenizer
     starts sequences with it (None if llama-cpp-python is absent)."""
     try:
-        _lib()
+        library()
     except BackendError:
         return None
     llm = load(path, n_ctx=512, threads=None, vocab_only=True)
@@ -165,7 +164,7 @@ class LlamaCppRunner:
 
     def __init__(self, path: Path, name: str, threads: int | None, n_ctx: int,
                  variant: str, source: Path) -> None:
-        self.lib = _lib()
+        self.lib = library()
         self.path = path
         self.llm = load(path, n_ctx=n_ctx, threads=threads)
         self.n_vocab = int(self.llm.n_vocab())
@@ -194,46 +193,3 @@ class LlamaCppRunner:
     def decode_step(self) -> None:
         self.llm.eval([self.next])
         self.next = int(np.argmax(self._last_logits()))
-
-
-@register("llamacpp")
-class LlamaCppBackend:
-    name = "llamacpp"
-
-    def prepare(self, model: str, *, threads: int | None, settings: dict[str, Any]) -> Any:
-        from airadar.bench import packaged
-        from airadar.bench.backends import _cache_dir
-
-        _lib()
-        src = packaged.resolve(model, _cache_dir())
-        random_weights = src.suffix == ".json"
-        if random_weights:
-            from airadar.bench.gguf_gen import cached_random_gguf
-            src = cached_random_gguf(src, _cache_dir() / "random")
-        if not src.is_file():
-            raise SpecError("--model", model, "an existing .gguf file, a config.json (random "
-                            "weights) or one of " + ", ".join(
-                                n for n, p in packaged.PACKAGED.items() if p.fmt == "gguf"))
-        variant = settings.get("variant") or "file"
-        if variant in ("fp32", "file"):
-            variant, path = "file", src
-        elif variant in QUANT_TYPES:
-            path = quantize(src, variant, _cache_dir() / "variants", threads)
-        else:
-            raise SpecError("--variant", variant, "file (as given), " + ", ".join(QUANT_TYPES)
-                            + " for llamacpp")
-        n_ctx = int(settings.get("input_tokens", 128)) + int(settings.get("output_tokens", 32)) + 8
-        runner = LlamaCppRunner(path, model, threads, n_ctx, variant, src)
-        runner.description["weight_precision"] = weight_precision(path)
-        if random_weights:
-            runner.description["weights"] = "random (speed only)"
-            runner.description["quality"] = {"method": "not measured: random weights"}
-        elif settings.get("measure_quality", True):
-            q = {"method": "perplexity on the shipped corpus", **gguf_perplexity(path, threads)}
-            if variant != "file":
-                ref = gguf_perplexity(src, threads)
-                q["perplexity_reference"] = ref["perplexity"]
-                q["perplexity_ratio"] = q["perplexity"] / ref["perplexity"]
-                q["reference"] = f"the given file {src.name} (requantized from it)"
-            runner.description["quality"] = q
-        return runner

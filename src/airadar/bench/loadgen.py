@@ -85,6 +85,8 @@ def run_graph(runner: Any, store: Store, run_id: int, *, scenario: str, batches:
             runner.run(1)
         done = 0
         sweep: dict[str, Any] = {"rates": rates, "slo_p99_s": slo_p99_s}
+        if slo_p99_s is not None:  # both always present: null when no rate met / broke it
+            sweep |= {"max_rate_within_slo": None, "first_rate_breaking_slo": None}
         for r in rates:
             def step(k: int, base: int = done) -> None:
                 if progress:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from airadar.catalog.loader import DATA, load_hardware, read_yaml, user_dir
 from airadar.catalog.sites import load_sites
 from airadar.errors import CatalogError
+from airadar.units import per_mwh_to_per_kwh
 
 PRICE_DIR = DATA / "prices"
 Kind = Literal["cloud", "purchase", "electricity", "colocation"]
@@ -251,7 +252,7 @@ def _power_rows(m: dict[str, Any]) -> list[PriceRow]:
                 "country": r["country"], "currency": currency, "source": r["source"],
                 "as_of": r["as_of"], "labels": labels}
         if r["item"] == pw["tariff_item"]:
-            per_kwh = round(value / 1000, 6) if "per MWh" in r["unit"] else value
+            per_kwh = round(per_mwh_to_per_kwh(value), 6) if "per MWh" in r["unit"] else value
             out.append(PriceRow(kind="electricity", price=per_kwh, unit="kWh",
                                 note=pw["tariff_note"], **base))
         elif (r["market"], r["item"]) in colo:

@@ -1,5 +1,6 @@
-"""``airadar`` entry point: one typer app, every error turned into one line and an exit code
-(2 bad input, 3 infeasible, 70 internal)."""
+"""``airadar`` entry point: the root typer app with every command registered (importing
+this module is enough), every error turned into one line and an exit code (2 bad input,
+3 infeasible, 70 internal)."""
 
 from __future__ import annotations
 
@@ -8,35 +9,25 @@ import sys
 
 import typer
 
+from airadar.cli import (  # noqa: F401  (each module registers its commands on the root app)
+    bench_cmd,
+    catalog_cmd,
+    cost_cmd,
+    loadtest_cmd,
+    perf_cmd,
+    plan_cmd,
+    prices_cmd,
+    sim_cmd,
+    sweep_cmd,
+)
+from airadar.cli.root import app, catalog_app, policy_app, results_app
 from airadar.errors import AiradarError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Where and on what to run AI inference, and what it will cost.")
-catalog_app = typer.Typer(no_args_is_help=True, help="Browse and extend the shipped catalogs.")
-policy_app = typer.Typer(no_args_is_help=True, help="Data-sovereignty rules.")
-app.add_typer(catalog_app, name="catalog")
-results_app = typer.Typer(no_args_is_help=True, help="The measurement result store.")
-app.add_typer(policy_app, name="policy")
-app.add_typer(results_app, name="results")
-
-
-def _register() -> None:
-    from airadar.cli import (  # noqa: F401
-        bench_cmd,
-        catalog_cmd,
-        cost_cmd,
-        loadtest_cmd,
-        perf_cmd,
-        plan_cmd,
-        prices_cmd,
-        sim_cmd,
-        sweep_cmd,
-    )
+__all__ = ["app", "catalog_app", "main", "policy_app", "results_app"]
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; never show a traceback for bad input."""
-    _register()
     args = sys.argv[1:] if argv is None else argv
     try:
         rc = app(args=args, standalone_mode=False)  # click returns typer.Exit's code here

@@ -13,9 +13,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from airadar.cli.app import app, results_app
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
+from airadar.cli.root import app, results_app
 from airadar.errors import SpecError
+from airadar.units import ms_to_s
 
 
 def _store(store: str | None, *, must_exist: bool = False):  # type: ignore[no-untyped-def]
@@ -158,7 +159,7 @@ def bench(
             else:
                 res = loadgen.run_graph(runner, st, run_id, scenario=scenario, batches=batches,
                                         rate=rates, budget=budget, meter=meter,
-                                        slo_p99_s=slo_p99_ms / 1e3 if slo_p99_ms else None,
+                                        slo_p99_s=ms_to_s(slo_p99_ms) if slo_p99_ms else None,
                                         progress=lambda n: prog.update(task, completed=n))
         except KeyboardInterrupt:
             status = "interrupted"
@@ -193,10 +194,10 @@ def _print_bench(out: dict) -> None:
             console.print(f"energy: {total}{v.get('note')}")
         elif k == "server_sweep":
             slo = f"{settings.get('slo_p99_ms'):g} ms" if settings.get("slo_p99_ms") else ""
-            if "first_rate_breaking_slo" in v and "max_rate_within_slo" not in v:
+            if v.get("first_rate_breaking_slo") is not None and v.get("max_rate_within_slo") is None:
                 console.print(f"sweep: p99 above {slo} already at "
                               f"{v['first_rate_breaking_slo']:g} req/s")
-            elif "max_rate_within_slo" in v:
+            elif v.get("max_rate_within_slo") is not None:
                 brk = v.get("first_rate_breaking_slo")
                 console.print(f"sweep: p99 within {slo} up to {v['max_rate_within_slo']:g} "
                               "req/s; " + (f"broken at {brk:g} req/s" if brk else

@@ -10,8 +10,8 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from airadar.cli.app import catalog_app
 from airadar.cli.output import console, fmt, print_json
+from airadar.cli.root import catalog_app
 
 
 @catalog_app.command("hardware")

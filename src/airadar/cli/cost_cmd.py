@@ -8,9 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from airadar.cli.app import app, catalog_app, policy_app
 from airadar.cli.output import console, fmt, print_json
+from airadar.cli.root import app, catalog_app, policy_app
 from airadar.errors import SpecError
+from airadar.units import HOURS_PER_MONTH, kg_to_tonnes
 
 
 @app.command()
@@ -100,15 +101,15 @@ def cost(
     t.add_row("total", fmt(c.usd_per_hour, "$/h"))
     t.add_row("per month", fmt(c.usd_per_month, "$"))
     if c.usd_per_hour_low is not None and c.usd_per_hour_low != c.usd_per_hour_high:
-        t.add_row("per month, price range", f"{fmt(c.usd_per_hour_low * 730, '$')} - "
-                  f"{fmt((c.usd_per_hour_high or 0) * 730, '$')}")
+        t.add_row("per month, price range", f"{fmt(c.usd_per_hour_low * HOURS_PER_MONTH, '$')} - "
+                  f"{fmt((c.usd_per_hour_high or 0) * HOURS_PER_MONTH, '$')}")
     t.add_row(f"TCO over {c.years:g} years", fmt(c.tco_usd, "$"))
     if c.usd_per_million_tokens is not None:
         t.add_row("$ per 1M output tokens", fmt(c.usd_per_million_tokens, "$"))
     t.add_row("energy", fmt(c.energy_kwh_per_month, "kWh/month"))
-    t.add_row("operational carbon", fmt((c.operational_kgco2e_per_month or 0) / 1000, "tCO2e/month"))
+    t.add_row("operational carbon", fmt(kg_to_tonnes(c.operational_kgco2e_per_month or 0), "tCO2e/month"))
     t.add_row("embodied carbon", "-" if c.embodied_kgco2e_per_month is None else
-              fmt(c.embodied_kgco2e_per_month / 1000, "tCO2e/month"))
+              fmt(kg_to_tonnes(c.embodied_kgco2e_per_month), "tCO2e/month"))
     console.print(t)
     if c.price_age is not None:
         a = c.price_age

@@ -16,9 +16,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, err_console, fmt, ms, positive_numbers, print_json
+from airadar.cli.root import app
 from airadar.errors import SpecError
+from airadar.units import ms_to_s, s_to_ms
 
 
 @app.command()
@@ -104,7 +105,7 @@ def loadtest(
                            ("--e2e-slo-ms", e2e_slo_ms, "e2e_slo_s")):
         if lim is not None and not lim > 0:
             raise SpecError(name, lim, "a latency > 0 ms")
-        slo[key] = lim / 1e3 if lim is not None else None
+        slo[key] = ms_to_s(lim) if lim is not None else None
     bounds = lt.Bounds(max_duration_s=max_duration, max_inflight=max_inflight, warmup=warmup)
     desc = None
     if deployment:
@@ -340,7 +341,7 @@ def _print(res: dict[str, Any]) -> None:
     console.print(t)
     sw = res.get("sweep")
     if sw:
-        lim = " and ".join(f"{name} p99 <= {sw[k] * 1e3:g} ms" for k, name in
+        lim = " and ".join(f"{name} p99 <= {s_to_ms(sw[k]):g} ms" for k, name in
                            (("ttft_p99_limit_s", "TTFT"), ("tpot_p99_limit_s", "TPOT")) if sw[k])
         if sw["max_rate_within_slo"] is None:
             console.print(f"SLO search: {lim} not met even at {sw['first_rate_breaking_slo']:g} "

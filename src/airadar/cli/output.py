@@ -10,6 +10,8 @@ from typing import Any
 
 from rich.console import Console
 
+from airadar.units import s_to_ms
+
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
     console = Console(highlight=False, soft_wrap=True, width=170)
@@ -48,7 +50,7 @@ def fmt(x: float | None, unit: str = "", digits: int = 3) -> str:
 
 
 def ms(x_s: float | None) -> str:
-    return "-" if x_s is None else fmt(x_s * 1e3, "ms")
+    return "-" if x_s is None else fmt(s_to_ms(x_s), "ms")
 
 
 def positive_numbers(text: str, option: str, *, integer: bool) -> list[Any]:

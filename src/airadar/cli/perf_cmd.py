@@ -11,9 +11,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, positive_numbers, print_json
+from airadar.cli.root import app
 from airadar.errors import InfeasibleError, SpecError
+from airadar.units import ms_to_s
 
 
 @app.command()
@@ -47,10 +48,11 @@ def estimate(
     if mode not in ("offline", "server", "single-stream"):
         raise SpecError("--mode", mode, "offline, server or single-stream")
     spec = spec_from_config_file(model) if model.endswith(".json") else resolve.model(model)
+    spec.check_context(input_tokens=input_tokens, output_tokens=output_tokens, field="--input-tokens")
     hw = resolve.hardware(hardware)
     prec, sp = Precision.parse(precision), Sparsity.parse(sparsity)
-    ttft = ttft_p99_ms / 1e3 if ttft_p99_ms is not None else None
-    tpot = tpot_p99_ms / 1e3 if tpot_p99_ms is not None else None
+    ttft = ms_to_s(ttft_p99_ms) if ttft_p99_ms is not None else None
+    tpot = ms_to_s(tpot_p99_ms) if tpot_p99_ms is not None else None
     est = run(model=spec, hw=hw, count=count, precision=prec, sparsity=sp,
               input_tokens=input_tokens, output_tokens=output_tokens, mode=mode,  # type: ignore[arg-type]
               ttft_p99_s=ttft, tpot_p99_s=tpot, batch=batch, stack=stack)

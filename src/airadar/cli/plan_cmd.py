@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from airadar.cli.app import app
 from airadar.cli.output import _clean, console, print_json
+from airadar.cli.root import app
 
 if TYPE_CHECKING:
     from airadar.plan.planner import PlanResult

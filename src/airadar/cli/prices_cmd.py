@@ -11,8 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from airadar.cli.app import catalog_app
 from airadar.cli.output import console, print_json
+from airadar.cli.root import catalog_app
+from airadar.units import HOURS_PER_MONTH
 
 
 def _status(row: Any, table: dict[Any, Any], why: dict[str, str]) -> str:
@@ -69,7 +70,7 @@ def prices(
         rate, _ = usd_per(r.currency, fin)
         usd = None
         if r.kind == "cloud":
-            usd = r.per_device * rate / (730.0 if r.unit == "month" else 1.0)
+            usd = r.per_device * rate / (HOURS_PER_MONTH if r.unit == "month" else 1.0)
         elif r.kind == "purchase":
             usd = r.price * rate / r.devices
         rows.append({"row": r.key, "kind": r.kind, "provider": r.provider, "site": r.site,

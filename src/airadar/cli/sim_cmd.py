@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, fmt, ms, print_json
+from airadar.cli.root import app
 from airadar.errors import InfeasibleError, SpecError
+from airadar.units import ms_to_s
 
 
 @app.command()
@@ -103,6 +104,9 @@ def simulate(
         req = Requests(arrival_s=arr, input_tokens=lengths(input_tokens, requests, rng,
                                                            name="--input-tokens"),
                        output_tokens=lengths(output_tokens, requests, rng, name="--output-tokens"))
+    spec.check_context(input_tokens=float(req.input_tokens.mean()),
+                       output_tokens=float(req.output_tokens.mean()),
+                       field="--trace" if trace is not None else "--input-tokens")
     rm = replica_model(dep, prof, mean_input=float(req.input_tokens.mean()),
                        mean_output=float(req.output_tokens.mean()), max_batch=max_batch,
                        prefill_chunk_tokens=prefill_chunk)
@@ -114,7 +118,7 @@ def simulate(
     if prefill_replicas:
         from airadar.perf.memory import kv_bytes_per_token
         mean_in = float(req.input_tokens.mean())
-        transfer = kv_transfer_ms / 1e3 if kv_transfer_ms is not None else (
+        transfer = ms_to_s(kv_transfer_ms) if kv_transfer_ms is not None else (
             kv_bytes_per_token(model=spec, precision=dep.precision, context=mean_in) * mean_in
             / max(hw.scale_out_bandwidth_bytes_per_s, 1e8))
     cfg = SimConfig(replica=rm, replicas=replicas, router=router, seed=seed,
@@ -122,9 +126,9 @@ def simulate(
                     prefill_replica=rm if prefill_replicas else None,
                     prefill_replicas=prefill_replicas, kv_transfer_s=transfer,
                     timeline_every_s=max(timeline_every, 0.0),
-                    ttft_slo_s=ttft_slo_ms / 1e3 if ttft_slo_ms else None,
-                    tpot_slo_s=tpot_slo_ms / 1e3 if tpot_slo_ms else None,
-                    e2e_slo_s=e2e_slo_ms / 1e3 if e2e_slo_ms else None,
+                    ttft_slo_s=ms_to_s(ttft_slo_ms) if ttft_slo_ms else None,
+                    tpot_slo_s=ms_to_s(tpot_slo_ms) if tpot_slo_ms else None,
+                    e2e_slo_s=ms_to_s(e2e_slo_ms) if e2e_slo_ms else None,
                     provenance={"step_times": f"perf roofline x profile {prof.key}",
                                 "replica": f"{count}x {hw.id} {precision}"})
     res = run(req, cfg, trace_out=trace_out)

@@ -13,8 +13,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from airadar.cli.app import app
 from airadar.cli.output import console, err_console, fmt, print_json
+from airadar.cli.root import app
 from airadar.errors import SpecError
 
 

@@ -16,7 +16,7 @@ from airadar.errors import SpecError
 from airadar.specs.financial import Financials
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.site import Site, SourcedValue
-from airadar.units import HOURS_PER_MONTH, HOURS_PER_YEAR
+from airadar.units import HOURS_PER_MONTH, HOURS_PER_YEAR, J_PER_WH, W_PER_KW, w_to_kw
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,7 +205,7 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
     variable = 0.0
     low = high = None
     users_device = site.kind == "device"
-    fac_kw = (it_w or 0.0) * pue / 1000.0
+    fac_kw = (it_w or 0.0) * pue / W_PER_KW
     egress_gb_h = fleet.egress_gb_per_hour(requests_per_s=requests_per_s or 0.0, fin=fin)
     common = {"owned": site.owned, "users_device": users_device, "devices": devices,
               "facility_kw": fac_kw, "staff_usd_per_year": fin.staff_usd_per_year,
@@ -275,7 +275,7 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
         per_m = tco.usd_per_million_tokens(usd_per_hour=bd.usd_per_hour,
                                            tokens_per_s=throughput_tok_s, utilization=load)
     fac_w = it_w * pue if it_w is not None else None
-    kwh_month = fac_w / 1000 * HOURS_PER_MONTH if fac_w is not None else None
+    kwh_month = w_to_kw(fac_w) * HOURS_PER_MONTH if fac_w is not None else None
     op_co2 = en.operational_kgco2e(energy_kwh=kwh_month, grid_gco2_per_kwh=site.grid_gco2_per_kwh.value
                                    ) if kwh_month is not None else None
     emb = None
@@ -296,7 +296,7 @@ def deployment_cost(*, hw: HardwareSpec, devices: int, site: Site, fin: Financia
                             users_device=site.kind == "device")
         jpt = en.energy_per_token_j(it_power_w=busy_w or 0.0, pue=pue, tokens_per_s=throughput_tok_s)
         if requests_per_s:
-            whr = jpt * throughput_tok_s * load / requests_per_s / 3600.0
+            whr = jpt * throughput_tok_s * load / requests_per_s / J_PER_WH
     return DeploymentCost(site=site.id, hardware=hw.id, devices=devices, billed_devices=billed,
                           breakdown=bd, usd_per_million_tokens=per_m, years=_years(fin)[0], it_power_w=it_w,
                           facility_power_w=fac_w, energy_kwh_per_month=kwh_month, j_per_token=jpt,

@@ -11,6 +11,7 @@ RAPL replaces them on a machine where counters are readable)."""
 from __future__ import annotations
 
 from airadar.errors import SpecError
+from airadar.units import HOURS_PER_YEAR, g_to_kg
 
 ACTIVITY = {"compute": 1.0, "memory": 0.7, "interconnect": 0.6, "overhead": 0.6}
 
@@ -32,11 +33,11 @@ def energy_per_token_j(*, it_power_w: float, pue: float, tokens_per_s: float) ->
 
 
 def operational_kgco2e(*, energy_kwh: float, grid_gco2_per_kwh: float) -> float:
-    return energy_kwh * grid_gco2_per_kwh / 1000.0
+    return g_to_kg(energy_kwh * grid_gco2_per_kwh)
 
 
 def embodied_kgco2e_per_hour(*, embodied_kgco2e: float, life_years: float) -> float:
     """Manufacturing emissions spread evenly over the hardware's life."""
     if life_years <= 0:
         raise SpecError("life_years", life_years, "> 0")
-    return embodied_kgco2e / (life_years * 8760.0)
+    return embodied_kgco2e / (life_years * HOURS_PER_YEAR)

@@ -26,7 +26,7 @@ from airadar.cost import tco
 from airadar.cost.energy import ACTIVITY
 from airadar.specs.financial import Financials
 from airadar.specs.site import Site
-from airadar.units import HOURS_PER_YEAR
+from airadar.units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 
 Num = Any  # float or np.ndarray (broadcasting)
 
@@ -66,7 +66,7 @@ def activity(bottleneck: str) -> float:
 
 def egress_gb_per_hour(*, requests_per_s: float, fin: Financials) -> float:
     """GB leaving the site per hour at the average request rate."""
-    return requests_per_s * 3600.0 * fin.egress_gb_per_request
+    return requests_per_s * SECONDS_PER_HOUR * fin.egress_gb_per_request
 
 
 def components(*, owned: Num, users_device: Num, devices: Num, billed_devices: Num,

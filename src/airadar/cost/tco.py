@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from airadar.errors import SpecError
-from airadar.units import HOURS_PER_MONTH, HOURS_PER_YEAR
+from airadar.units import HOURS_PER_MONTH, HOURS_PER_YEAR, MEGA, SECONDS_PER_HOUR, W_PER_KW, w_to_kw
 
 
 def _nonneg(name: str, v: float) -> None:
@@ -70,7 +70,7 @@ def energy_cost_usd_per_hour(*, it_power_w: float, pue: float, tariff_usd_per_kw
     _nonneg("electricity_usd_per_kwh", tariff_usd_per_kwh)
     if pue < 1:
         raise SpecError("pue", pue, "a number >= 1")
-    return it_power_w / 1000.0 * pue * tariff_usd_per_kwh
+    return w_to_kw(it_power_w) * pue * tariff_usd_per_kwh
 
 
 def owned_cost(*, purchase_usd: float, years: float, it_power_avg_w: float,
@@ -102,7 +102,7 @@ def owned_cost(*, purchase_usd: float, years: float, it_power_avg_w: float,
         "maintenance": purchase_usd * maintenance_fraction_per_year / HOURS_PER_YEAR,
         "software": software_usd_per_year / HOURS_PER_YEAR,
         "staff": staff_usd_per_year / HOURS_PER_YEAR,
-        "colocation": colo_usd_per_kw_month * it_power_provisioned_w / 1000.0 / HOURS_PER_MONTH,
+        "colocation": colo_usd_per_kw_month * it_power_provisioned_w / W_PER_KW / HOURS_PER_MONTH,
     }
     return CostBreakdown(components={k: v for k, v in comp.items() if v})
 
@@ -125,7 +125,7 @@ def usd_per_million_tokens(*, usd_per_hour: float, tokens_per_s: float,
         raise SpecError("utilization", utilization, "0 < utilization <= 1")
     if tokens_per_s <= 0:
         return float("inf")
-    return usd_per_hour / (tokens_per_s * 3600.0 * utilization) * 1e6
+    return usd_per_hour / (tokens_per_s * SECONDS_PER_HOUR * utilization) * MEGA
 
 
 def break_even_utilization(*, owned_fixed_usd_per_hour: float, owned_variable_usd_per_busy_hour: float,

@@ -17,6 +17,7 @@ from airadar.perf.roofline import Deployment
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
+from airadar.units import s_to_ms
 
 Mode = Literal["offline", "server", "single-stream"]
 MODES = ("offline", "server", "single-stream")
@@ -261,7 +262,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
                 f"sequence of {input_tokens + output_tokens:.0f} tokens)")
         raise SLOInfeasibleError(
             f"{model.id} on {count}x {hw.id} cannot meet the limits (TTFT p99 "
-            f"{ttft_p99_s and ttft_p99_s * 1e3} ms, TPOT p99 {tpot_p99_s and tpot_p99_s * 1e3} ms)"
+            f"{ttft_p99_s and s_to_ms(ttft_p99_s)} ms, TPOT p99 {tpot_p99_s and s_to_ms(tpot_p99_s)} ms)"
             " even at the lowest load")
     return best[1]
 

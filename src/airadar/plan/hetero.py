@@ -25,7 +25,7 @@ from airadar.perf.roofline import Deployment, iteration_time
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
 from airadar.specs.scenario import Lengths, Workload
-from airadar.units import ms_to_s
+from airadar.units import ms_to_s, s_to_ms
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,7 +223,7 @@ def disaggregated(model: ModelSpec, wl: Workload, pools: list[tuple[FleetType, A
     cost, p, d, n_p, n_d, ttft_est = best
     return {"prefill": {"type": p["type"].label, "replicas": n_p},
             "decode": {"type": d["type"].label, "replicas": n_d},
-            "kv_transfer_ms": p["kv_transfer_s"] * 1e3, "ttft_estimate_ms": ttft_est * 1e3,
+            "kv_transfer_ms": s_to_ms(p["kv_transfer_s"]), "ttft_estimate_ms": s_to_ms(ttft_est),
             "usd_per_hour": cost,
             "method": "prefill pool sized on prompt throughput (batch of up to 8 prompts), decode "
                       "pool at the largest batch meeting the TPOT limit; KV bytes over the "

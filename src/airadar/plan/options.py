@@ -15,7 +15,7 @@ from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
 from airadar.specs.scenario import Scenario
-from airadar.units import ms_over_limit, ms_to_s
+from airadar.units import ms_over_limit, ms_to_s, s_to_ms
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,8 +183,8 @@ def _size_one(sc: Scenario, model: ModelSpec, hw: HardwareSpec, prec: Precision,
             replicas=replicas, capacity_rps_per_replica=cap, ttft_mean_s=lat[0],
             ttft_p99_s=lat[1], tpot_p99_s=lat[2], e2e_p99_s=lat[3],
             bottleneck=est.bottleneck, quality=q[0], quality_source=q[1], est=est,
-            extra={"at_capacity_ms": {"ttft_p99": est.ttft_p99_s * 1e3,
-                                      "tpot_p99": est.tpot_p99_s * 1e3}}))
+            extra={"at_capacity_ms": {"ttft_p99": s_to_ms(est.ttft_p99_s),
+                                      "tpot_p99": s_to_ms(est.tpot_p99_s)}}))
         fitted.append(n)
         if len(fitted) >= 2:
             break

@@ -34,7 +34,7 @@ from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec, spec_from_config_file
 from airadar.specs.scenario import Scenario
 from airadar.specs.site import Site
-from airadar.units import HOURS_PER_MONTH, ms_to_s
+from airadar.units import HOURS_PER_MONTH, kg_to_tonnes, ms_to_s, s_to_ms
 
 TOP_DETAIL = 15
 
@@ -77,14 +77,14 @@ class Candidate:
             "country": self.site.country, "term": self.term,
             "usd_per_hour": self.usd_per_hour, "usd_per_month": self.usd_per_month,
             **({"usd_per_million_output_tokens": self.usd_per_mtok,
-                "ttft_mean_ms": o.ttft_mean_s * 1e3, "ttft_p99_ms": o.ttft_p99_s * 1e3,
-                "tpot_p99_ms": o.tpot_p99_s * 1e3} if llm else
+                "ttft_mean_ms": s_to_ms(o.ttft_mean_s), "ttft_p99_ms": s_to_ms(o.ttft_p99_s),
+                "tpot_p99_ms": s_to_ms(o.tpot_p99_s)} if llm else
                {"usd_per_million_inferences": self.usd_per_mtok,
-                "latency_mean_ms": o.ttft_mean_s * 1e3, "latency_p99_ms": o.ttft_p99_s * 1e3}),
-            "e2e_p99_ms": o.e2e_p99_s * 1e3,
+                "latency_mean_ms": s_to_ms(o.ttft_mean_s), "latency_p99_ms": s_to_ms(o.ttft_p99_s)}),
+            "e2e_p99_ms": s_to_ms(o.e2e_p99_s),
             "capacity_rps": o.capacity_rps_per_replica * o.replicas,
             "utilization": self.utilization, "bottleneck": o.bottleneck,
-            "kwh_per_month": self.kwh_month, "tco2e_per_month": self.kgco2e_month / 1000,
+            "kwh_per_month": self.kwh_month, "tco2e_per_month": kg_to_tonnes(self.kgco2e_month),
             "facility_kw": self.facility_kw, "quality": o.quality,
             "quality_source": o.quality_source, "verdict": self.verdict.decision,
             "verdict_reasons": self.verdict.reasons,
@@ -175,11 +175,8 @@ def check_inputs(sc: Scenario, model: ModelSpec) -> None:
         if hw_id != hw_name:
             raise SpecError(field, key, f"the catalog id of the hardware: '{site_id}/{hw_id}'")
     wl = sc.workload
-    need = wl.input_mean + wl.output_mean
-    if model.is_llm and model.max_context and need > model.max_context:
-        raise SpecError("workload.input_tokens", wl.input_mean,
-                        f"input + output ({need:,.0f} tokens) within {model.id}'s context of "
-                        f"{model.max_context:,} tokens")
+    model.check_context(input_tokens=wl.input_mean, output_tokens=wl.output_mean,
+                        field="workload.input_tokens")
 
 
 def load_model(sc: Scenario, base: Path | None = None) -> ModelSpec:
@@ -425,9 +422,9 @@ def _simulate_top(ranked: list[Candidate], sc: Scenario, model: ModelSpec) -> li
                 res = simulate(req, SimConfig(replica=rm, replicas=o.replicas * lay.replicas,
                                               ttft_slo_s=ms_to_s(wl.slo.ttft_p99_ms or 0) or None,
                                               tpot_slo_s=ms_to_s(wl.slo.tpot_p99_ms or 0) or None))
-                sim = {"requests": n, "ttft_p99_ms": res["ttft_s"]["p99"] * 1e3,
-                       "tpot_p99_ms": (res["tpot_s"]["p99"] or 0) * 1e3,
-                       "e2e_p99_ms": res["e2e_s"]["p99"] * 1e3,
+                sim = {"requests": n, "ttft_p99_ms": s_to_ms(res["ttft_s"]["p99"]),
+                       "tpot_p99_ms": s_to_ms(res["tpot_s"]["p99"] or 0),
+                       "e2e_p99_ms": s_to_ms(res["e2e_s"]["p99"]),
                        "goodput_fraction": res["goodput_requests_per_s"] * res["wall_s"] / n,
                        "prefill_chunk_tokens": rm.prefill_chunk_tokens, "max_batch": rm.max_batch,
                        "method": "airadar.sim at the peak rate, Poisson arrivals, round-robin"}
@@ -506,8 +503,8 @@ def _heterogeneous(sc: Scenario, model: ModelSpec, ranked: list[Candidate]) -> d
     if edge and central:
         out["edge_vs_central"] = {
             "edge": {"label": edge.label, "usd_per_month": edge.usd_per_month,
-                     "e2e_p99_ms": edge.option.e2e_p99_s * 1e3, "kwh_per_month": edge.kwh_month},
+                     "e2e_p99_ms": s_to_ms(edge.option.e2e_p99_s), "kwh_per_month": edge.kwh_month},
             "central": {"label": central[0].label, "usd_per_month": central[0].usd_per_month,
-                        "e2e_p99_ms": central[0].option.e2e_p99_s * 1e3,
+                        "e2e_p99_ms": s_to_ms(central[0].option.e2e_p99_s),
                         "kwh_per_month": central[0].kwh_month}}
     return out

@@ -25,7 +25,7 @@ from airadar.policy.licence import excluded
 from airadar.policy.sovereignty import SiteVerdict
 from airadar.specs.financial import Financials
 from airadar.specs.site import Site
-from airadar.units import HOURS_PER_MONTH
+from airadar.units import G_PER_KG, HOURS_PER_MONTH, SECONDS_PER_HOUR, W_PER_KW
 
 # reason codes of the first failing check, in check order
 OK, NOT_OFFERED, NO_PRICE, NO_TARIFF, POLICY, MAX_DEVICES, POWER, BUDGET, LICENCE, \
@@ -149,7 +149,7 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
     it_w = fleet.it_power_w(devices=dev_os, tdp_w=tdp[:, None], idle_w=idle[:, None], load=load,
                             bottleneck_activity=act[:, None], host_w=host[:, None],
                             users_device=is_device[None, :])
-    fac_kw = it_w * pue[None, :] / 1000.0
+    fac_kw = it_w * pue[None, :] / W_PER_KW
     egress_usd_per_gb = np.array([s.egress_usd_per_gb for s in sites])
     usd_h = fleet.usd_per_hour(
         owned=owned[None, :, None], users_device=is_device[None, :, None],
@@ -160,8 +160,8 @@ def score(options: list[PerfOption], sites: list[Site], verdicts: dict[str, Site
         egress_usd_per_gb=egress_usd_per_gb[None, :, None],
         egress_gb_per_hour=fleet.egress_gb_per_hour(requests_per_s=avg_rps, fin=fin))
     kwh_m = fac_kw * HOURS_PER_MONTH
-    co2 = kwh_m * grid_g[None, :] / 1000.0
-    tok_h = avg_rps * out_tokens * 3600.0
+    co2 = kwh_m * grid_g[None, :] / G_PER_KG
+    tok_h = avg_rps * out_tokens * SECONDS_PER_HOUR
     per_mtok = usd_h / tok_h * 1e6 if tok_h > 0 else np.full_like(usd_h, np.inf)
     # ---- first failing check ------------------------------------------------------------
     reason = np.zeros((no, ns, nt), dtype=np.int8)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airadar.plan.planner import Candidate, PlanResult
+from airadar.units import kg_to_tonnes, s_to_ms
 
 KIND_NAMES = {"cloud": "cloud", "colo": "colocation", "onprem": "on-premise", "edge": "edge",
               "device": "users' own devices"}
@@ -42,8 +43,8 @@ def figures(c: Candidate) -> tuple[Any, ...]:
     o = c.option
     return (o.hw.id, o.precision, o.sparsity, o.mode, c.term, c.billed_devices,
             c.site.kind == "device", _shown(c.usd_per_month), _shown(c.usd_per_mtok, 3),
-            _shown(o.ttft_p99_s * 1e3), _shown(o.tpot_p99_s * 1e3), _shown(c.kwh_month),
-            _shown(c.kgco2e_month / 1000, 2), c.verdict.decision)
+            _shown(s_to_ms(o.ttft_p99_s)), _shown(s_to_ms(o.tpot_p99_s)), _shown(c.kwh_month),
+            _shown(kg_to_tonnes(c.kgco2e_month), 2), c.verdict.decision)
 
 
 @dataclass(frozen=True, kw_only=True)

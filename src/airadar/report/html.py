@@ -12,6 +12,7 @@ from airadar.plan.planner import PlanResult
 from airadar.plan.shortlist import KIND_NAMES, answer, devices_text, is_llm, shortlist, vs_text
 from airadar.report.tables import heterogeneous_lines
 from airadar.specs.precision import Precision
+from airadar.units import HOURS_PER_MONTH, kg_to_tonnes, s_to_ms
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1f24}
@@ -49,7 +50,7 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
     cmin, cmax = (min(kwh), max(kwh)) if kwh else (0.0, 1.0)
     for group, name, sym in ((rest, "feasible", "circle-open"), (par, "Pareto front", "diamond")):
         f1.add_trace(go.Scatter(
-            x=[c.usd_per_month for c in group], y=[c.option.e2e_p99_s * 1e3 for c in group],
+            x=[c.usd_per_month for c in group], y=[s_to_ms(c.option.e2e_p99_s) for c in group],
             mode="markers", name=name, marker={"symbol": sym, "size": 9,
                                                "color": [c.kwh_month for c in group],
                                                "colorscale": "Viridis", "cmin": cmin,
@@ -69,7 +70,8 @@ def _figs(res: PlanResult) -> list[tuple[str, Any]]:
     for comp in comps:
         f2.add_trace(go.Bar(name=comp, x=[f"#{i + 1} {c.option.hw.id}@{c.site.id}" for i, c in
                                           enumerate(det)],
-                            y=[c.detail["breakdown_usd_per_hour"].get(comp, 0) * 730 for c in det]))
+                            y=[c.detail["breakdown_usd_per_hour"].get(comp, 0) * HOURS_PER_MONTH
+                               for c in det]))
     f2.update_layout(barmode="stack", title="Cost breakdown ($ per month)", height=420)
     figs.append(("breakdown", f2))
     # energy and carbon
@@ -178,10 +180,10 @@ def render(res: PlanResult) -> str:
     for r in shortlist(res, top=25):
         c, o = r.candidate, r.candidate.option
         row = [r.rank, e(o.hw.id), e(devices_text(c)), e(o.precision), e(c.site.id), e(c.term),
-               f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}", f"{o.ttft_p99_s * 1e3:,.0f}"]
+               f"{c.usd_per_month:,.0f}", f"{c.usd_per_mtok:,.3f}", f"{s_to_ms(o.ttft_p99_s):,.0f}"]
         if llm:
-            row.append(f"{o.tpot_p99_s * 1e3:,.0f}")
-        row += [f"{c.kwh_month:,.0f}", f"{c.kgco2e_month / 1000:,.2f}",
+            row.append(f"{s_to_ms(o.tpot_p99_s):,.0f}")
+        row += [f"{c.kwh_month:,.0f}", f"{kg_to_tonnes(c.kgco2e_month):,.2f}",
                 colour(c.verdict.decision), "yes" if c.pareto else "", _price_cell(c),
                 e(r.variant_text())]
         rows.append(row)

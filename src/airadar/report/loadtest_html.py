@@ -8,10 +8,11 @@ from typing import Any
 
 from airadar.bench.loadtest import load_label
 from airadar.report.html import _CSS, _table, e
+from airadar.units import s_to_ms
 
 
 def _ms(x: float | None) -> str:
-    return "-" if x is None else f"{x * 1e3:,.2f}"
+    return "-" if x is None else f"{s_to_ms(x):,.2f}"
 
 
 def _figs(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]]
@@ -30,7 +31,7 @@ def _figs(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]]
                   [t for r in ok if (t := r.tpot_s) is not None],
                   [x for r in ok for x in r.itl_s], [r.e2e_s for r in ok])
         for k, xs in enumerate(series):
-            dist.add_trace(go.Histogram(x=[x * 1e3 for x in xs], name=name, legendgroup=name,
+            dist.add_trace(go.Histogram(x=[s_to_ms(x) for x in xs], name=name, legendgroup=name,
                                         showlegend=k == 0, opacity=0.6, nbinsx=60),
                            row=k // 2 + 1, col=k % 2 + 1)
     dist.update_layout(barmode="overlay", height=620, title="Latency distributions "
@@ -45,18 +46,18 @@ def _figs(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]]
         order = sorted(range(len(xs)), key=lambda i: xs[i])
         for key, name in (("ttft_s", "TTFT p99"), ("tpot_s", "TPOT p99"), ("e2e_s", "E2E p99")):
             curve.add_trace(go.Scatter(x=[xs[i] for i in order],
-                                       y=[(summaries[i][key]["p99"] or 0) * 1e3 for i in order],
+                                       y=[s_to_ms(summaries[i][key]["p99"] or 0) for i in order],
                                        mode="lines+markers", name=f"measured {name}"))
             pred = [summaries[i].get("predicted", {}).get(key, {}).get("p99") for i in order]
             if any(p is not None for p in pred):
                 curve.add_trace(go.Scatter(x=[xs[i] for i in order],
-                                           y=[p * 1e3 if p is not None else None for p in pred],
+                                           y=[s_to_ms(p) if p is not None else None for p in pred],
                                            mode="lines+markers", line={"dash": "dash"},
                                            name=f"predicted {name}"))
         sw = result.get("sweep") or {}
         for key, name in (("ttft_p99_limit_s", "TTFT limit"), ("tpot_p99_limit_s", "TPOT limit")):
             if sw.get(key):
-                curve.add_hline(y=sw[key] * 1e3, line_dash="dot", annotation_text=name)
+                curve.add_hline(y=s_to_ms(sw[key]), line_dash="dot", annotation_text=name)
     curve.update_layout(title=("Concurrency" if closed else "Offered rate") + " vs p99 latency",
                         xaxis_title="clients" if closed else "requests/s",
                         yaxis_title="ms", yaxis_type="log", height=440)
@@ -68,11 +69,11 @@ def _figs(result: dict[str, Any], points: list[tuple[dict[str, Any], list[Any]]]
         ok = [r for r in meas if r.ok]
         bad = [r for r in meas if not r.ok]
         name = load_label(load, rate_format=".3g")
-        tl.add_trace(go.Scatter(x=[r.sent_at_s for r in ok], y=[r.e2e_s * 1e3 for r in ok],
+        tl.add_trace(go.Scatter(x=[r.sent_at_s for r in ok], y=[s_to_ms(r.e2e_s) for r in ok],
                                 mode="markers", name=f"{name}: end-to-end",
                                 marker={"size": 5}))
         tl.add_trace(go.Scatter(x=[r.sent_at_s for r in ok],
-                                y=[(r.ttft_s or 0) * 1e3 for r in ok], mode="markers",
+                                y=[s_to_ms(r.ttft_s or 0) for r in ok], mode="markers",
                                 name=f"{name}: TTFT", marker={"size": 4, "symbol": "circle-open"}))
         if bad:
             tl.add_trace(go.Scatter(x=[r.sent_at_s for r in bad], y=[1.0 for _ in bad],

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from airadar.plan.planner import PlanResult
 from airadar.plan.shortlist import KIND_NAMES, Row, answer, devices_text, is_llm, shortlist, vs_text
+from airadar.units import kg_to_tonnes, s_to_ms
 
 
 def _f(x: float | None, nd: int = 0) -> str:
@@ -127,10 +128,10 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10,
         o = c.option
         cells = [f"{r.rank}{'*' if c.pareto else ''}", o.hw.id, devices_text(c), o.precision,
                  f"{c.site.id}" + ("" if c.term == "on-demand" else f" ({c.term})"),
-                 _f(c.usd_per_month), _f(c.usd_per_mtok, 3), f"{o.ttft_p99_s * 1e3:,.0f} ms"]
+                 _f(c.usd_per_month), _f(c.usd_per_mtok, 3), f"{s_to_ms(o.ttft_p99_s):,.0f} ms"]
         if llm:
-            cells.append(f"{o.tpot_p99_s * 1e3:,.0f} ms" if o.tpot_p99_s else "-")
-        cells += [_f(c.kwh_month), _f(c.kgco2e_month / 1000, 2),
+            cells.append(f"{s_to_ms(o.tpot_p99_s):,.0f} ms" if o.tpot_p99_s else "-")
+        cells += [_f(c.kwh_month), _f(kg_to_tonnes(c.kgco2e_month), 2),
                   f"[{colour[c.verdict.decision]}]{c.verdict.decision}[/]", _price_date(c),
                   r.variant_text() or "-"]
         t.add_row(*cells)
@@ -146,7 +147,7 @@ def print_plan(res: PlanResult, console: Console, *, top: int = 10,
             console.print(f"#{i} simulated at peak ({sim['requests']:,} requests): TTFT p99 "
                           f"{sim['ttft_p99_ms']:,.0f} ms, TPOT p99 {sim['tpot_p99_ms']:,.0f} ms, "
                           f"{sim['goodput_fraction']:.0%} within SLOs (analytical: "
-                          f"{c.option.ttft_p99_s * 1e3:,.0f} / {c.option.tpot_p99_s * 1e3:,.0f} ms)")
+                          f"{s_to_ms(c.option.ttft_p99_s):,.0f} / {s_to_ms(c.option.tpot_p99_s):,.0f} ms)")
     rej = res.rejected["by_reason"]
     if rej:
         console.print("rejected: " + ", ".join(f"{k} {v:,}" for k, v in

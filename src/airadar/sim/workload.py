@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from airadar.errors import SpecError
+from airadar.units import SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,7 +103,7 @@ def arrivals(*, kind: str, rate_rps: float, n: int, rng: np.random.Generator,
         while got < n:
             m = max(1024, (n - got) * 2)
             cand = t + np.cumsum(rng.exponential(1.0 / peak, size=m))
-            hour = (cand // 3600).astype(np.int64) % 24
+            hour = (cand // SECONDS_PER_HOUR).astype(np.int64) % 24
             keep = cand[rng.random(m) < curve[hour] / curve.max()]
             take = keep[: n - got]
             out[got:got + take.size] = take

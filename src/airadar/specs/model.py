@@ -125,6 +125,14 @@ class ModelSpec(Frozen):
     def is_llm(self) -> bool:
         return self.kind == "llm"
 
+    def check_context(self, *, input_tokens: float, output_tokens: float, field: str) -> None:
+        """Raise ``SpecError`` on ``field`` when a request of ``input_tokens`` +
+        ``output_tokens`` is longer than this LLM's context (unknown context: no check)."""
+        need = input_tokens + output_tokens
+        if self.is_llm and self.max_context and need > self.max_context:
+            raise SpecError(field, input_tokens, f"input + output ({need:,.0f} tokens) within "
+                            f"{self.id}'s context of {self.max_context:,} tokens")
+
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 0

@@ -42,7 +42,7 @@ from airadar.specs.model import ModelSpec
 from airadar.specs.scenario import Scenario
 from airadar.specs.site import Site
 from airadar.sweep.spec import SweepSpec, with_values
-from airadar.units import HOURS_PER_MONTH
+from airadar.units import HOURS_PER_MONTH, SECONDS_PER_HOUR, ms_to_s, s_to_ms
 
 #: scenario fields the performance options read (a grid over any of them means a new table)
 PERF_FIELDS = ("model", "workload.input_tokens", "workload.output_tokens", "workload.slo",
@@ -239,7 +239,7 @@ class Evaluator:
         by_type = {t: n for n, t in enumerate(table.types)}
         top = sorted(c, key=lambda k: (c[k][2], k))[:self.plan.spec.simulate_top]
         curve = np.asarray(wl.curve, dtype=float)
-        n_req = max(1, int(round(float(curve.sum()) * 3600.0 * wl.peak_rps)))
+        n_req = max(1, int(round(float(curve.sum()) * SECONDS_PER_HOUR * wl.peak_rps)))
         out: dict[str, Any] = {}
         for key in top:
             a = by_type[key.split(" @ ")[0]]
@@ -261,12 +261,12 @@ class Evaluator:
                            input_tokens=lengths(str(round(wl.input_mean)), n_req, rng, name="input"),
                            output_tokens=lengths(str(round(wl.output_mean)), n_req, rng,
                                                  name="output"))
-            ttft = (wl.slo.ttft_p99_ms or 0) / 1e3 or None
-            tpot = (wl.slo.tpot_p99_ms or 0) / 1e3 or None
+            ttft = ms_to_s(wl.slo.ttft_p99_ms or 0) or None
+            tpot = ms_to_s(wl.slo.tpot_p99_ms or 0) or None
             res = simulate(req, SimConfig(replica=rm, replicas=o.replicas * o.est.layout.replicas,
                                           ttft_slo_s=ttft, tpot_slo_s=tpot))
             t99, p99 = res["ttft_s"]["p99"], res["tpot_s"]["p99"] or 0.0
-            out[key] = {"requests": n_req, "ttft_p99_ms": t99 * 1e3, "tpot_p99_ms": p99 * 1e3,
+            out[key] = {"requests": n_req, "ttft_p99_ms": s_to_ms(t99), "tpot_p99_ms": s_to_ms(p99),
                         "miss": int(bool((ttft and t99 > ttft) or (tpot and p99 > tpot)))}
         return out
 

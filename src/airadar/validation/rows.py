@@ -21,6 +21,7 @@ from airadar.perf.profiles import stack_family
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision
+from airadar.units import ms_to_s
 
 REQUIRED = ("id", "source", "hardware", "device_count", "stack", "model", "precision",
             "scenario", "input_tokens", "output_tokens", "batch_or_concurrency", "metric",
@@ -117,7 +118,7 @@ def _num(text: str) -> float | None:
 
 def _slo(notes: str, name: str) -> float | None:
     m = re.search(rf"p99 {name}<=\s*([\d.]+)\s*ms", notes)
-    return float(m.group(1)) / 1e3 if m else None
+    return ms_to_s(float(m.group(1))) if m else None
 
 
 def _precision(row: dict[str, str], model: ModelSpec, hw: HardwareSpec, fam: str,
@@ -193,7 +194,7 @@ def to_query(row: dict[str, str]) -> Query:
         rate = _num(notes.split("measured at", 1)[1])
     qps = re.search(r"QPS=(\w+)", row["batch_or_concurrency"] + " " + scen)
     lat_ms = _num(notes.split("p99 latency<=", 1)[1]) if "p99 latency<=" in notes else None
-    lat_slo = lat_ms / 1e3 if lat_ms is not None else None
+    lat_slo = ms_to_s(lat_ms) if lat_ms is not None else None
     sl = scen.lower()
     if "offline" in sl:
         mode = "offline"
@@ -210,7 +211,7 @@ def to_query(row: dict[str, str]) -> Query:
         raise AiradarError(f"scenario not understood: {scen[:40]}")
     m = metric.lower()
     if unit == "ms":
-        measured = value / 1e3
+        measured = ms_to_s(value)
         if "ttft" in m:
             target = "ttft_p99" if "p99" in m else "ttft_mean"
         elif "tpot" in m or "itl" in m or "inter-token" in m:
