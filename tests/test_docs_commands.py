@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import typer
 
-from airadar.cli.app import _register, app
+from airadar.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -117,7 +117,6 @@ def _is_number(word: str) -> bool:
 def resolve_command(argv: tuple[str, ...]) -> tuple[tuple[str, ...], Any, list[str]]:
     """The subcommand path, its click command and the remaining words; raises LookupError.
     (Typer may vendor its own click, so groups and options are recognised by their fields.)"""
-    _register()  # the commands' modules add them to the app when imported
     cmd: Any = typer.main.get_command(app)
     path: list[str] = []
     rest = list(argv)
