@@ -90,7 +90,7 @@ def test_calibrate_from_store_fits_a_served_stack_and_the_prediction_follows(
     s = scripted("--ttft-ms", "300", "--itl-ms", "40")
     dep = ("hardware=host-amd-epyc,precision=int4/fp32/fp16,stack=llama.cpp,"
            "model=smollm2-135m,max_batch=1")
-    for words in ("16", "48"):
+    for words in ("16", "32", "48"):
         r = run_cli("loadtest", "--url", s.url, "--model", "m", "-c", "1", "-n", "4", "-o", "8",
                     "-i", words, "--deployment", dep, "--store", str(db), "--json")
         assert r.returncode in (0, 2), r.stderr  # 2: host-amd-epyc unknown before calibrating
@@ -98,7 +98,7 @@ def test_calibrate_from_store_fits_a_served_stack_and_the_prediction_follows(
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     served = res["stacks"]["llama.cpp-server"]
-    assert served["points_by_source"] == {"loadtest": 2}
+    assert served["points_by_source"] == {"loadtest": 3}
     assert served["served_on"] == "llama.cpp"
     # the engine alone misses the endpoint's TPOT by far; the fitted front end explains it
     assert served["spec_only"]["tpot_median_ape"] > 0.5
@@ -111,9 +111,10 @@ def test_calibrate_from_store_fits_a_served_stack_and_the_prediction_follows(
     home = Path(os.environ["AIRADAR_HOME"])
     row = yaml.safe_load((home / "profiles.yaml").read_text())["profiles"][
         served["key"]]
-    assert set(row) == {"ovh_request_s", "ovh_token_s", "mem_reserve", "sigma_log", "provenance",
-                        "fitted_on", "fitted"}
-    assert row["fitted"] == ["ovh_request_s", "ovh_token_s"]
+    # three prompt lengths: the prefill efficiency behind the server is fitted too
+    assert set(row) == {"ovh_request_s", "ovh_token_s", "ce_prefill", "mem_reserve", "sigma_log",
+                        "provenance", "fitted_on", "fitted"}
+    assert row["fitted"] == ["ovh_request_s", "ovh_token_s", "ce_prefill"]
     assert row["provenance"] == "measured"
     # the endpoint's prediction now uses the served profile and lands near the measurement
     r = run_cli("loadtest", "--url", s.url, "--model", "m", "-c", "1", "-n", "4", "-o", "8",

@@ -390,7 +390,8 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
                                             for f, pr in r["by_weights"].items()}}
         for key, pr in profs.items():
             if "served_on" in r:
-                row = {k: v for k, v in pr.as_dict().items() if k in keep_served}
+                row = {k: v for k, v in pr.as_dict().items()
+                       if k in keep_served or k in pr.fitted}
                 row["fitted"] = list(pr.fitted)
             else:
                 row = {k: v for k, v in pr.as_dict().items() if k in keep}
@@ -413,7 +414,9 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
             title = (f"{stack}: median APE on {r['spec_only']['points']} points ({src}); "
                      f"front end fitted on the {r['served_on']} engine profile: "
                      f"{s_to_ms(p.ovh_request_s):.1f} ms per request, "
-                     f"{s_to_ms(p.ovh_token_s):.2f} ms per streamed token")
+                     f"{s_to_ms(p.ovh_token_s):.2f} ms per streamed token"
+                     + (f", prefill at {p.ce_prefill:.3g} of peak" if "ce_prefill" in p.fitted
+                        else ""))
             cols = ("metric", f"{r['served_on']} engine only", "fitted (in-sample)",
                     "cross-validated (leave one run out)")
         else:

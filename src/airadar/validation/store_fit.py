@@ -273,14 +273,28 @@ def _engine_on_file(points: list[Point], hw: HardwareSpec, host_id: str, served:
     return Fitted(base=base, by_weights={p.precision.split("/")[0]: prof(p) for p in points})
 
 
+def served_fields(points: list[Point]) -> tuple[str, ...]:
+    """What a served stack's fit sets: the front end's time per request and per streamed
+    token, and, once the runs used two prompt lengths or more (so that a time per prompt
+    token can be told from a time per request), the prefill efficiency the engine reaches
+    behind that server (its threads share the cores with the server's own)."""
+    if len({p.input_tokens for p in points}) >= 2:
+        return ("ovh_request_s", "ovh_token_s", "ce_prefill")
+    return ("ovh_request_s", "ovh_token_s")
+
+
 def fit_served(points: list[Point], hw: HardwareSpec, engine: Fitted, key: str) -> Fitted:
-    """The served stack's two front-end overheads, on top of the engine's fitted factors."""
+    """The served stack's front end (and prefill efficiency, see ``served_fields``) on top of
+    the engine's fitted factors."""
+    with_prefill = "ce_prefill" in served_fields(points)
 
     def profs(x: np.ndarray) -> Fitted:
-        rq, tk = (float(v) for v in np.exp(x))
+        rq, tk, *sc = (float(v) for v in np.exp(x))
+        scale = sc[0] if sc else 1.0
 
         def add(p: EfficiencyProfile) -> EfficiencyProfile:
-            return replace(p, ovh_request_s=rq, ovh_token_s=tk)
+            return replace(p, ovh_request_s=rq, ovh_token_s=tk,
+                           ce_prefill=min(p.ce_prefill * scale, 1.5))
 
         return Fitted(base=replace(add(engine.base), key=key),
                       by_weights={f: add(p) for f, p in engine.by_weights.items()})
@@ -293,9 +307,10 @@ def fit_served(points: list[Point], hw: HardwareSpec, engine: Fitted, key: str) 
             r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
         return np.array(r)
 
-    res = least_squares(resid, np.log([1e-3, 1e-3]), bounds=(np.log([1e-6, 1e-6]),
-                                                             np.log([10.0, 1.0])),
-                        diff_step=0.02)
+    lo, hi, x0 = [1e-6, 1e-6], [10.0, 1.0], [1e-3, 1e-3]
+    if with_prefill:  # a factor on the engine's prefill efficiency
+        lo, hi, x0 = lo + [0.02], hi + [5.0], x0 + [1.0]
+    res = least_squares(resid, np.log(x0), bounds=(np.log(lo), np.log(hi)), diff_step=0.02)
     return profs(res.x)
 
 
@@ -315,7 +330,10 @@ def calibrate_served(points: list[Point], host: dict[str, Any], host_id: str, se
         a, b = predict(test, hw, pr.for_point(test))
         cv_tt.append(abs(a - test.ttft_s) / test.ttft_s)
         cv_tp.append(abs(b - test.tpot_s) / test.tpot_s)
-    prof = replace(final.base, provenance="measured", fitted=("ovh_request_s", "ovh_token_s"),
+    # the served row holds one prefill efficiency: the one of the weight format served
+    served_pf = final.for_point(points[0]).ce_prefill
+    prof = replace(final.base, provenance="measured", fitted=served_fields(points),
+                   ce_prefill=served_pf,
                    fitted_on=f"{len(points)} load-test points, models: "
                              f"{', '.join(sorted({p.model.id for p in points}))}")
     cv = ({"ttft_median_ape": statistics.median(cv_tt), "tpot_median_ape": statistics.median(cv_tp),
