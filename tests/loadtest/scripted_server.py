@@ -60,6 +60,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
             if cfg.hang:
                 await asyncio.sleep(3600)
             chat = path.endswith("/chat/completions")
+            # the object type real servers send (aiperf ignores events without it)
+            kind = "chat.completion.chunk" if chat else "text_completion"
             n = int(body.get("max_tokens", 16))
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n")
@@ -78,10 +80,10 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                 if k == n - 1:
                     choice["finish_reason"] = "length"
                 emitted.append(loop.time() - t_in)
-                writer.write(_event({"id": "x", "choices": [choice]}))
+                writer.write(_event({"id": "x", "object": kind, "choices": [choice]}))
                 await writer.drain()
             if not cfg.no_usage and (body.get("stream_options") or {}).get("include_usage"):
-                writer.write(_event({"id": "x", "choices": [], "usage": {
+                writer.write(_event({"id": "x", "object": kind, "choices": [], "usage": {
                     "prompt_tokens": len(str(body.get("prompt") or body.get("messages")).split()),
                     "completion_tokens": n}}))
             writer.write(_event(b"[DONE]") + b"0\r\n\r\n")
