@@ -183,7 +183,7 @@ def calibrate(
         with_dataset_lengths,
         with_sigma,
     )
-    from airadar.validation.rows import map_rows, read_rows
+    from airadar.validation.rows import map_rows, prior_input_tokens, read_rows
     from airadar.validation.score import score, subsets, summary
 
     if (from_csv is None) == (from_store is None):
@@ -199,6 +199,10 @@ def calibrate(
         why = "; ".join(f"{k} ({v})" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1])[:3])
         raise InfeasibleError(f"no row of {from_csv} maps to a catalog model and hardware, "
                               f"nothing to fit: {why or 'the file has no rows'}")
+    # every dataset's assumed input length starts from its documented prior, not from the
+    # value fitted with the shipped profiles (fitted on all rows, the held-out ones included):
+    # each fold and the forward test then see only what their training rows fit
+    queries = with_dataset_lengths(queries, prior_input_tokens())
     t0 = time.time()
     spec_scored, _ = score(queries, profiles={})
     cv_scored: list = []
@@ -249,6 +253,10 @@ def calibrate(
         "folds": [sorted(f) for f in split], "forward_round": forward,
         "forward_rows": {"train": len(fw_train), "test": len(fw_test)},
         "dataset_input_tokens": lengths, "dataset_input_tokens_forward": fw_lengths,
+        # what the forward test's rows assumed: fitted on the older rows, else the prior
+        "dataset_input_tokens_forward_used": {
+            q.dataset: q.input_tokens for q in with_dataset_lengths(fw_test, fw_lengths)
+            if q.input_assumed and q.dataset},
         "llm_throughput_rows_scored": len([s for s in fit_scored if s.query.model.is_llm
                                            and s.query.target == "tok_s"]),
         "llm_throughput_rows": len(llm_thr) + sum(v for k, v in skipped.items()

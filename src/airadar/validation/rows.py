@@ -278,6 +278,18 @@ def dataset_input_tokens(key: str) -> float | None:
     return float(v) if v is not None else None
 
 
+def prior_input_tokens() -> dict[str, float]:
+    """Each MLPerf dataset's documented prior mean input length (mlperf_datasets.yaml), never
+    the value fitted with the shipped profiles: what an evaluation that must not see the rows
+    it scores (cross-validation, the forward-in-time test) starts from."""
+    out = {}
+    for key, ds in datasets().items():
+        v = ds.get("input_tokens_prior", ds.get("input_tokens_mean"))
+        if v is not None:
+            out[str(key)] = float(v)
+    return out
+
+
 def map_rows(rows: list[dict[str, str]]) -> tuple[list[Query], dict[str, int], dict[str, str]]:
     """(queries, skip reason -> count, row id -> skip reason)."""
     out: list[Query] = []
