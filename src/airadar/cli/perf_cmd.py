@@ -367,7 +367,12 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     from airadar.bench.store import Store, store_url
     from airadar.catalog.loader import user_dir
     from airadar.units import s_to_ms
-    from airadar.validation.store_fit import calibrate_host, points_from_store, to_json
+    from airadar.validation.store_fit import (
+        calibrate_host,
+        points_from_store,
+        profile_rows,
+        to_json,
+    )
 
     st = Store(store_url(store, user_dir()))
     base = Path(store).parent.parent.parent if "://" not in store else Path.cwd()
@@ -386,24 +391,7 @@ def _calibrate_store(store: str, out: Path | None, report: Path | None, as_json:
     target = out or (home / "profiles.yaml")
     existing = yaml.safe_load(target.read_text()) if target.is_file() else None
     data = existing or {"meta": {}, "profiles": {}}
-    keep = ("ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "sigma_log",
-            "provenance", "fitted_on")
-    # a served stack's profile fits only the front end's two fields: the engine's factors come
-    # from the engine profile earlier in its chain (perf.profiles.chain); its memory reserve
-    # and interval spread are the engine's
-    keep_served = ("ovh_request_s", "ovh_token_s", "mem_reserve", "sigma_log", "provenance",
-                   "fitted_on")
-    for r in res["stacks"].values():
-        profs = {r["key"]: r["profile"], **{f"{r['key']}@{f}": pr
-                                            for f, pr in r["by_weights"].items()}}
-        for key, pr in profs.items():
-            if "served_on" in r:
-                row = {k: v for k, v in pr.as_dict().items()
-                       if k in keep_served or k in pr.fitted}
-                row["fitted"] = list(pr.fitted)
-            else:
-                row = {k: v for k, v in pr.as_dict().items() if k in keep}
-            data.setdefault("profiles", {})[key] = row
+    data.setdefault("profiles", {}).update(profile_rows(res))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     if report:

@@ -35,6 +35,7 @@ from airadar.catalog import resolve
 from airadar.catalog.loader import hardware_from_row
 from airadar.errors import AiradarError, SpecError
 from airadar.perf.profiles import (
+    FITTED,
     SERVED_STACKS,
     SPEC_ONLY,
     EfficiencyProfile,
@@ -342,6 +343,40 @@ def calibrate_served(points: list[Point], host: dict[str, Any], host_id: str, se
             "served_on": SERVED_STACKS[served], "points_by_source": _sources(points),
             "spec_only": ape(points, hw, eng), "fitted_in_sample": ape(points, hw, final),
             "cross_validated": cv}
+
+
+#: what an engine fit assumed of the fields it does not fit (the spec-only values: GEMMs at
+#: ce_prefill / ce_decode by phase, no grouped-GEMM or tail factors, no HTTP front end): its
+#: profile row pins them, so that a prediction does not inherit the MLPerf-fitted values of
+#: the class profiles above it in the chain (cpu/*, */*) and differ from the fit
+PINNED = tuple(f for f in FITTED if f not in ("ce_prefill", "ce_decode", "me", "ovh_layer_s",
+                                              "ce_other"))
+
+
+def profile_rows(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The profiles file rows of a ``calibrate_host`` result: per engine stack, its fitted
+    factors and PINNED fields (and one row per weight format with its prefill efficiency);
+    per served stack, only what its own fit set (the rest comes from the engine's chain)."""
+    keep = ("ce_prefill", "ce_decode", "me", "ovh_layer_s", "mem_reserve", "sigma_log",
+            "provenance", "fitted_on")
+    keep_served = ("mem_reserve", "sigma_log", "provenance", "fitted_on")
+    out: dict[str, dict[str, Any]] = {}
+    for r in res["stacks"].values():
+        base: EfficiencyProfile = r["profile"]
+        d = base.as_dict()
+        if "served_on" in r:
+            row = {k: d[k] for k in (*keep_served, *base.fitted)}
+            row["fitted"] = list(base.fitted)
+            out[r["key"]] = row
+            continue
+        row = {k: d[k] for k in (*keep, *PINNED)}
+        row["fitted"] = ["ce_prefill", "ce_decode", "me", "ovh_layer_s", *PINNED]
+        row["fitted_on"] = (f"{base.fitted_on}; fixed as the fit assumed: "
+                            f"{', '.join(f'{f}={d[f]:g}' for f in PINNED)}")
+        out[r["key"]] = row
+        for fmt, pr in r["by_weights"].items():
+            out[f"{r['key']}@{fmt}"] = {k: v for k, v in pr.as_dict().items() if k in keep}
+    return out
 
 
 def to_json(res: dict[str, Any]) -> str:
