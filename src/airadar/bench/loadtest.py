@@ -95,6 +95,21 @@ def plan_requests(*, input_words: Sequence[int], output_tokens: Sequence[int],
     return out
 
 
+class _LazyClients:
+    """``clients[k]``: the k-th httpx client, made on first use and closed with ``stack``."""
+
+    def __init__(self, make: Callable[[], Any], stack: contextlib.AsyncExitStack, n: int) -> None:
+        self._make, self._stack = make, stack
+        self._made: list[Any] = [None] * n
+
+    def __getitem__(self, k: int) -> Any:
+        c = self._made[k]
+        if c is None:
+            c = self._made[k] = self._make()
+            self._stack.push_async_callback(c.aclose)
+        return c
+
+
 def _client(target: Target, limit: int, tls: Any = None) -> Any:
     """An httpx client; ``tls``, an SSL context shared by several clients (loading the CA
     bundle takes tens of milliseconds per context)."""
@@ -195,8 +210,10 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
             import httpx
 
             tls = httpx.create_ssl_context()  # once, not per client
-            clients = [await stack.enter_async_context(_client(target, POOL_SIZE, tls))
-                       for _ in range(math.ceil(limit / POOL_SIZE))]
+            # made when a slot of theirs is first used (LIFO slots keep the low ones busy), so
+            # a run with few requests in flight neither opens nor closes dozens of clients
+            clients = _LazyClients(lambda: _client(target, POOL_SIZE, tls), stack,
+                                   math.ceil(limit / POOL_SIZE))
             slots: asyncio.LifoQueue[int] = asyncio.LifoQueue()  # LIFO: warm connections first
             for k in reversed(range(limit)):
                 slots.put_nowait(k)
@@ -212,7 +229,7 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
             else:
                 await _closed_loop(clients, slots, t0, deadline, concurrency)
 
-    async def send(clients: list[Any], slots: asyncio.LifoQueue[int], slot: int, i: int,
+    async def send(clients: _LazyClients, slots: asyncio.LifoQueue[int], slot: int, i: int,
                    t0: float) -> None:
         p = planned[i]
         rec = RequestRecord(index=i, scheduled_at_s=p.arrival_s, prompt_words=p.prompt_words,
@@ -227,7 +244,7 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
             slots.put_nowait(slot)
         keep(rec)
 
-    async def _open_loop(clients: list[Any], slots: asyncio.LifoQueue[int], t0: float,
+    async def _open_loop(clients: _LazyClients, slots: asyncio.LifoQueue[int], t0: float,
                          deadline: float) -> None:
         tasks = []
         for i, p in enumerate(planned):
@@ -242,7 +259,7 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
             tasks.append(asyncio.create_task(send(clients, slots, slot, i, t0)))
         await _drain(tasks, target.timeout_s + 1.0)
 
-    async def _closed_loop(clients: list[Any], slots: asyncio.LifoQueue[int], t0: float,
+    async def _closed_loop(clients: _LazyClients, slots: asyncio.LifoQueue[int], t0: float,
                            deadline: float, c: int) -> None:
         nxt = iter(range(len(planned)))
 
