@@ -242,3 +242,18 @@ def test_validate_and_calibrate_with_no_usable_row(tmp_path: Path) -> None:
     _one_line(run_cli("calibrate", "--from-csv", str(f), "--out", str(tmp_path / "p.yaml")), 3,
               "nothing to fit")
     assert not (tmp_path / "p.yaml").exists()
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"a,b\n1,2,3,4\n", "the columns of calibration.csv"),
+    (bytes(range(256)) * 8, "a UTF-8 CSV file"),
+])
+def test_calibrate_from_a_ragged_or_binary_csv_is_one_line(tmp_path: Path, content: bytes,
+                                                           needle: str) -> None:
+    """Garbage to calibrate --from-csv: one line naming what a calibration file is; no
+    profiles file written."""
+    f = tmp_path / "g.csv"
+    f.write_bytes(content)
+    _one_line(run_cli("calibrate", "--from-csv", str(f), "--out", str(tmp_path / "p.yaml")), 2,
+              needle)
+    assert not (tmp_path / "p.yaml").exists()
