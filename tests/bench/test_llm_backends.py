@@ -14,6 +14,9 @@ import pytest
 from airadar.bench import packaged
 from tests.conftest import run_cli, tiny_llama_config
 
+#: minutes on 2 cores (real Ray cluster / real model runs / a calibration fit): `-m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("sqlalchemy")
 needs_llama = pytest.mark.skipif(
     __import__("importlib.util").util.find_spec("llama_cpp") is None,

@@ -12,6 +12,9 @@ from airadar.bench import quality, variants
 from airadar.errors import SpecError
 from tests.conftest import run_cli
 
+#: minutes on 2 cores (real Ray cluster / real model runs / a calibration fit): `-m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 
 def test_magnitude_mask_zeroes_the_smallest_half() -> None:
     w = np.arange(1, 17, dtype=np.float32).reshape(4, 4) * np.where(np.arange(16) % 2, -1, 1

@@ -24,6 +24,9 @@ import pytest
 
 from tests.distributed.conftest import answer_of, write_small
 
+#: minutes on 2 cores (real Ray cluster / real model runs / a calibration fit): `-m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 RAY = Path(sys.executable).parent / "ray"
 
 

@@ -9,8 +9,13 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from airadar.validation.rows import dataset_input_tokens, prior_input_tokens
 from tests.conftest import ROOT, run_cli
+
+#: minutes on 2 cores (real Ray cluster / real model runs / a calibration fit): `-m "not slow"` skips them
+pytestmark = pytest.mark.slow
 
 
 def test_forward_rows_use_the_prior_or_what_older_rows_fit(tmp_path: Path) -> None:
