@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,10 +126,16 @@ class RequestRecord:
         return (self.e2e_s - self.ttft_s) / (self.output_tokens - 1)
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        del d["text"]
+        # a shallow copy field by field (dataclasses.asdict deep-copies recursively: a fifth
+        # of the client's own time per request at 300 requests/s)
+        d = {f: getattr(self, f) for f in _RECORD_FIELDS}
+        d["itl_s"] = list(self.itl_s)
         d["tpot_s"] = self.tpot_s
         return d
+
+
+#: what a stored record holds (the answer's text is not stored)
+_RECORD_FIELDS = tuple(f.name for f in fields(RequestRecord) if f.name != "text")
 
 
 def _text_of(kind: str, choice: dict[str, Any]) -> str:
