@@ -235,8 +235,8 @@ def fit_dataset_lengths(rows: list[Query], profiles: dict[str, EfficiencyProfile
     for key, ds in datasets().items():
         sub = _spread([q for q in _throughput(rows) if q.dataset == key and q.input_assumed], 40)
         bounds = ds.get("input_tokens_bounds")
-        if len(sub) < 3 or not bounds:
-            continue
+        if len(sub) < 3 or not bounds or ds.get("input_tokens_published"):
+            continue  # too few rows, no documented bounds, or a published mean (used as is)
         profs = {q.id: resolve_chain(_keys(q), profiles) for q in sub}
 
         def cost(x: float, sub: list[Query] = sub, profs: dict = profs) -> float:
