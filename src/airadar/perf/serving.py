@@ -98,15 +98,19 @@ def offline(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
 
 
 def at_rate(dep: Deployment, profile: EfficiencyProfile, *, rate_rps: float, input_tokens: float,
-            output_tokens: float, capacity_rps: float, limit: int) -> OperatingPoint:
+            output_tokens: float, capacity_rps: float, limit: int, batch0: float = 1.0,
+            prefill_s: float | None = None) -> OperatingPoint:
     """Latency at a given arrival rate (requests/s) on one replica.
 
     Sequences in service obey Little's law over their service time only (prefill plus O
     decode steps): batch = rate x (prefill + O x step), capped at ``limit``; queueing before
-    admission lengthens TTFT, not the batch."""
+    admission lengthens TTFT, not the batch. ``batch0`` starts the fixed-point search (the
+    batch found at a nearby rate converges in a few steps); ``prefill_s``, the prompt's time
+    alone, when the caller has it."""
     rho = min(rate_rps / capacity_rps, 0.995) if capacity_rps > 0 else 0.995
-    pf = prefill_alone_s(dep, profile, input_tokens=input_tokens)
-    b = 1.0
+    pf = prefill_alone_s(dep, profile, input_tokens=input_tokens) if prefill_s is None \
+        else prefill_s
+    b = min(max(batch0, 1.0), float(limit))
     st = steady_step(dep, profile, batch=b, input_tokens=input_tokens, output_tokens=output_tokens)
     for _ in range(40):
         st = steady_step(dep, profile, batch=b, input_tokens=input_tokens,
@@ -158,9 +162,15 @@ def server(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
         return ((ttft_p99_s is None or p.ttft_p99_s <= ttft_p99_s)
                 and (tpot_p99_s is None or p.tpot_p99_s <= tpot_p99_s))
 
+    pf = prefill_alone_s(dep, profile, input_tokens=input_tokens)
+    last = [1.0]  # the batch at the previous rate tried: the bisection's rates are close
+
     def run(rate: float) -> OperatingPoint:
-        return at_rate(dep, profile, rate_rps=rate, input_tokens=input_tokens,
-                       output_tokens=output_tokens, capacity_rps=cap, limit=limit)
+        p = at_rate(dep, profile, rate_rps=rate, input_tokens=input_tokens,
+                    output_tokens=output_tokens, capacity_rps=cap, limit=limit,
+                    batch0=last[0], prefill_s=pf)
+        last[0] = p.batch
+        return p
 
     return highest_passing_rate(run, ok, hi_rps=cap * profile.server_util, lows=(1e-4,),
                                 iterations=40, rel_tol=1.002)
