@@ -34,13 +34,14 @@ def _sample(ranked: list, n: int = 120) -> list:  # type: ignore[type-arg]
     return list(pick.values())
 
 
-def _check(sc: Scenario, base: Path) -> set[tuple[str, bool]]:
+def _check(sc: Scenario, base: Path, every: bool = False) -> set[tuple[str, bool]]:
     res = plan(sc, base_dir=base, detail=False)
     wl = sc.workload
     avg = wl.average_rps or wl.peak_rps * float(np.mean(wl.curve))
     today = date.fromisoformat(res.stats["price_date"])
     seen = set()
-    for c in _sample(res.ranked):
+    assert res.ranked
+    for c in res.ranked if every else _sample(res.ranked):
         d = detail_cost(c, sc, avg, res.model, today)
         assert d.usd_per_hour == pytest.approx(c.usd_per_hour, rel=1e-9, abs=1e-9), c.label
         assert d.billed_devices == c.billed_devices, c.label
@@ -51,8 +52,9 @@ def _check(sc: Scenario, base: Path) -> set[tuple[str, bool]]:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_ranked_cost_equals_detail_on_every_example(path: Path) -> None:
-    """For a spread of candidates of each example, the ranked $/hour is the detail's $/hour."""
-    _check(load_scenario(path), path.parent)
+    """For every feasible candidate of each example (4,709 in all), the ranked $/hour is the
+    detail's $/hour."""
+    _check(load_scenario(path), path.parent, every=True)
 
 
 def test_ranked_cost_equals_detail_with_egress_at_every_site_kind() -> None:
