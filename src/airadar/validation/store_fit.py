@@ -142,6 +142,15 @@ def predict(p: Point, hw: HardwareSpec, prof: EfficiencyProfile) -> tuple[float,
     return ttft, tpot
 
 
+def log_residuals(points: list[Point], hw: HardwareSpec, fitted: Fitted) -> np.ndarray:
+    """log(predicted / measured) of each point's TTFT and TPOT (what every host fit minimises)."""
+    r = []
+    for p in points:
+        a, b = predict(p, hw, fitted.for_point(p))
+        r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
+    return np.array(r)
+
+
 @dataclass(frozen=True)
 class Fitted:
     """A stack's fitted profile, with a prefill efficiency per weight format where the runs
@@ -171,12 +180,7 @@ def fit(points: list[Point], hw: HardwareSpec, key: str) -> Fitted:
                       by_weights=by if len(formats) > 1 else {})
 
     def resid(x: np.ndarray) -> np.ndarray:
-        f = profs(x)
-        r = []
-        for p in points:
-            a, b = predict(p, hw, f.for_point(p))
-            r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
-        return np.array(r)
+        return log_residuals(points, hw, profs(x))
 
     n = len(formats)
     res = least_squares(resid, np.log([0.1, 0.5, 1e-4] + [0.5] * n),
@@ -301,12 +305,7 @@ def fit_served(points: list[Point], hw: HardwareSpec, engine: Fitted, key: str) 
                       by_weights={f: add(p) for f, p in engine.by_weights.items()})
 
     def resid(x: np.ndarray) -> np.ndarray:
-        f = profs(x)
-        r = []
-        for p in points:
-            a, b = predict(p, hw, f.for_point(p))
-            r += [math.log(a / p.ttft_s), math.log(b / p.tpot_s)]
-        return np.array(r)
+        return log_residuals(points, hw, profs(x))
 
     lo, hi, x0 = [1e-6, 1e-6], [10.0, 1.0], [1e-3, 1e-3]
     if with_prefill:  # a factor on the engine's prefill efficiency
