@@ -270,12 +270,10 @@ def fitted_input_tokens() -> dict[str, float]:
 def dataset_input_tokens(key: str) -> float | None:
     """Mean input tokens of an MLPerf dataset: the value fitted with the shipped profiles,
     else the dataset's documented prior (the fitter sets its own on the queries)."""
-    ds = datasets().get(key, {})
     fitted = fitted_input_tokens()
-    if key in fitted and not ds.get("input_tokens_published"):
+    if key in fitted and not datasets().get(key, {}).get("input_tokens_published"):
         return fitted[key]
-    v = ds.get("input_tokens_prior", ds.get("input_tokens_mean"))
-    return float(v) if v is not None else None
+    return prior_input_tokens().get(key)
 
 
 def prior_input_tokens() -> dict[str, float]:

@@ -262,7 +262,6 @@ def _engine_on_file(points: list[Point], hw: HardwareSpec, host_id: str, served:
     """The engine profile already on file for this host (shipped + $AIRADAR_HOME), per weight
     format of the points."""
     engine = SERVED_STACKS[served]
-    from airadar.specs.precision import Precision
 
     def prof(p: Point) -> EfficiencyProfile:
         pr = Precision.parse(p.precision)
@@ -323,9 +322,8 @@ def calibrate_served(points: list[Point], host: dict[str, Any], host_id: str, se
     eng = engine or _engine_on_file(points, hw, host_id, served)
     final = fit_served(points, hw, eng, key)
     cv_tt, cv_tp = [], []
-    for i, test in enumerate(points):
-        if len(points) < 2:
-            break
+    held_out = list(enumerate(points)) if len(points) >= 2 else []  # one run: no CV
+    for i, test in held_out:
         pr = fit_served(points[:i] + points[i + 1:], hw, eng, key)
         a, b = predict(test, hw, pr.for_point(test))
         cv_tt.append(abs(a - test.ttft_s) / test.ttft_s)
