@@ -8,6 +8,7 @@ from airadar.perf import serving
 from airadar.perf.profiles import EfficiencyProfile
 from airadar.perf.roofline import Deployment
 from airadar.sim import operating
+from airadar.sim.simulator import SimConfig, simulate
 from airadar.specs.precision import Precision, Sparsity
 
 PROF = EfficiencyProfile(key="test", ce_prefill=0.5, gemm_m_half=32.0, me=0.8, overlap_p=3.0,
@@ -62,3 +63,27 @@ def test_queueing_grows_ttft_toward_capacity() -> None:
     high = operating.at_rate(rm, rate_rps=0.9 * hi, input_tokens=INP, output_tokens=OUT)
     assert high.ttft_p99_s > low.ttft_p99_s
     assert high.ttft_p99_s >= high.ttft_mean_s and high.tpot_p99_s >= high.tpot_mean_s
+
+
+def test_loaded_replica_is_measured_at_its_steady_state() -> None:
+    """A replica that settles at hundreds of sequences takes about one residence time of
+    arrivals to fill: a fixed 1,500-request run at 90% of capacity measures mostly that ramp
+    (the bug behind latency rows predicted at a third of MLPerf's measured TPOT). The
+    adaptive run must agree with a run four times longer that discards its first half."""
+    dep = Deployment(model=resolve.model("llama-2-70b"), hw=resolve.hardware("b200"),
+                     precision=Precision.parse("fp8"), sparsity=Sparsity())
+    prof = PROF.with_values(batch_cap=2048)
+    inp, out = 350.0, 275.0
+    full = serving.batch_limit(dep, prof, input_tokens=inp, output_tokens=out)
+    rm = operating.replica(dep, prof, input_tokens=inp, output_tokens=out, max_batch=full)
+    rate = 0.9 * serving.offline(dep, prof, input_tokens=inp, output_tokens=out).rate_rps
+    adaptive = operating.at_rate(rm, rate_rps=rate, input_tokens=inp, output_tokens=out)
+    fixed = operating.at_rate(rm, rate_rps=rate, input_tokens=inp, output_tokens=out, n=1500)
+    res, _, _ = operating.steady_run(rm, rate_rps=rate, input_tokens=inp, output_tokens=out)
+    n = 40_000  # the reference: a long run, its first half discarded
+    long = simulate(operating.poisson_requests(rate, inp, out, fixed=False, n=n, seed=1),
+                              SimConfig(replica=rm, seed=1), keep_latencies=True)
+    ref = float(long["latencies"]["tpot_s"][n // 2:].mean())
+    assert abs(adaptive.tpot_mean_s / ref - 1) < 0.15
+    assert fixed.tpot_mean_s < 0.75 * ref  # what the fixed-length run got wrong
+    assert res["requests"] > 1500

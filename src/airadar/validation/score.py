@@ -38,11 +38,14 @@ def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int
     return dep, est.layout.replicas, est.throughput_output_tokens_per_s / q.beams
 
 
-def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim") -> float:
+def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
+            memo: dict[tuple[Any, ...], Any] | None = None) -> float:
     """Predicted value of the row's metric, in SI units (the batch cap is the row's stack's,
     or what the submission configured). Server, Interactive and at-a-rate rows come from the
     serving simulator (``engine="sim"``, what ``validate`` scores); ``engine="closed"`` uses
-    the closed-form screen (what the fitter uses for the screen's own factors)."""
+    the closed-form screen (what the fitter uses for the screen's own factors). ``memo``
+    (one dict per set of profiles) shares one simulated run among the TTFT/TPOT rows of the
+    same measured run."""
     cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
     if cap != prof.batch_cap:
         prof = prof.with_values(batch_cap=cap)
@@ -91,9 +94,15 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim") -> float:
                 raise AiradarError("predicted infeasible under the SLOs")
             return pt.rate_rps * q.output_tokens * replicas / q.beams
         assert q.rate_rps is not None
-        pt = operating.at_rate(rm, rate_rps=q.rate_rps / replicas * q.beams,
-                               input_tokens=q.input_tokens, output_tokens=q.output_tokens,
-                               fixed_lengths=fixed)
+        key = (prof.key, cap, q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp,
+               q.input_tokens, q.output_tokens, q.rate_rps, q.beams, fixed)
+        pt = memo.get(key) if memo is not None else None
+        if pt is None:
+            pt = operating.at_rate(rm, rate_rps=q.rate_rps / replicas * q.beams,
+                                   input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+                                   fixed_lengths=fixed)
+            if memo is not None:
+                memo[key] = pt
         return {"tok_s": min(pt.throughput_tok_s, q.rate_rps / replicas * q.output_tokens)
                 * replicas / q.beams, "ttft_mean": pt.ttft_mean_s, "ttft_p99": pt.ttft_p99_s,
                 "tpot_mean": pt.tpot_mean_s, "tpot_p99": pt.tpot_p99_s}[q.target]
@@ -177,10 +186,11 @@ def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = 
     """Predict every query with its profile (given mapping, else the shipped lookup)."""
     out: list[Scored] = []
     skipped: dict[str, int] = {}
+    memo: dict[tuple[Any, ...], Any] = {}
     for q in queries:
         prof = _profile_for(q, profiles)
         try:
-            p = predict(q, prof)
+            p = predict(q, prof, memo=memo)
         except AiradarError as exc:
             skipped[str(exc)] = skipped.get(str(exc), 0) + 1
             continue
