@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("httpx")
+pytest.importorskip("aiohttp")
 pytest.importorskip("sqlalchemy")
 
 TTFT_MS, ITL_MS, OUT_TOKENS, REQUESTS = 80, 15, 12, 20
