@@ -39,8 +39,8 @@ def test_timing_matches_the_scripted_delays(scripted, tmp_path: Path) -> None:
     ahead of other jobs when root may raise their priority; the best of three runs is held to
     the bar, so a bias of the harness fails all three. The bar is the issue's for a 2-core
     machine, not for one oversubscribed by other jobs: above 1.5 runnable tasks per core
-    (1-minute load average) the test is skipped, saying so (there httpx's own path measured
-    3-5 ms over the bare client, against about 1 ms at a load below 3)."""
+    (1-minute load average) the test is skipped, saying so (there httpx, the client before
+    aiohttp, measured 3-5 ms over the bare client, against about 1 ms at a load below 3)."""
     import os
     import subprocess
     import sys
