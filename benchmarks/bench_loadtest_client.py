@@ -7,7 +7,7 @@ Targets (issue #12): the client sustains >= 300 streamed requests/s on 2 cores w
    every request stored in a SQLite result store as the CLI does. Reported: achieved completed
    requests/s over the measured window, how late the sends were (p50/p99), failures.
 2. Added TTFT: one client at a time, the server set to TTFT 0; the client's measured TTFT p50
-   minus the server's own first-chunk time (its log) is what the whole path adds: httpx,
+   minus the server's own first-chunk time (its log) is what the whole path adds: aiohttp,
    parsing, the loopback and both processes waking up. A bare asyncio-socket client on the
    same server (tests/loadtest/bare_client.py) gives the floor that the machine itself sets.
 

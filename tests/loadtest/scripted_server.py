@@ -1,14 +1,16 @@
 """A tiny OpenAI-compatible streaming server with known timing, for the load-test tests.
 
     python -m tests.loadtest.scripted_server --ttft-ms 80 --itl-ms 15 [--status 500]
-        [--cut-after 3] [--hang] [--no-usage] [--refuse-ignore-eos] [--require-key K]
+        [--cut-after 3] [--hang] [--no-usage] [--refuse-ignore-eos] [--require-key K] [--ragged]
 
 Binds 127.0.0.1 on a free port and prints ``PORT <n>`` on its first line. Each request to
 ``/v1/completions`` or ``/v1/chat/completions`` streams ``max_tokens`` chunks: the first
 ``ttft`` after the request's body has arrived, the next every ``itl`` (each chunk due at an
 absolute time, so sleeping late once does not shift the rest), then a usage event and
-``[DONE]``. ``--log FILE`` appends, per request, when the chunks actually left (the truth
-the client's measurements are held to, since a busy machine wakes the server late).
+``[DONE]``. ``--ragged`` ends lines with CRLF and sends each text event in two writes 1 ms
+apart, split inside its JSON (a client must join lines across reads). ``--log FILE``
+appends, per request, when the chunks actually left (the truth the client's measurements are
+held to, since a busy machine wakes the server late).
 Plain asyncio streams: HTTP/1.1, keep-alive, chunked transfer encoding."""
 
 from __future__ import annotations
@@ -23,9 +25,19 @@ def _chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
-def _event(obj: object) -> bytes:
+def _event(obj: object, eol: bytes = b"\n") -> bytes:
     return _chunk(b"data: " + (obj if isinstance(obj, bytes) else json.dumps(obj).encode())
-                  + b"\n\n")
+                  + eol + eol)
+
+
+async def _ragged(writer: asyncio.StreamWriter, obj: object) -> None:
+    """One event in two chunked writes 1 ms apart, cut in the middle of its JSON."""
+    line = b"data: " + json.dumps(obj).encode() + b"\r\n\r\n"
+    half = len(line) // 2
+    writer.write(_chunk(line[:half]))
+    await writer.drain()
+    await asyncio.sleep(0.001)
+    writer.write(_chunk(line[half:]))
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -67,6 +79,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                          b"Transfer-Encoding: chunked\r\n\r\n")
             await writer.drain()
             emitted = []
+            eol = b"\r\n" if cfg.ragged else b"\n"
             for k in range(n):
                 due = t_in + cfg.ttft_ms / 1e3 + k * cfg.itl_ms / 1e3
                 delay = due - loop.time()
@@ -80,13 +93,17 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                 if k == n - 1:
                     choice["finish_reason"] = "length"
                 emitted.append(loop.time() - t_in)
-                writer.write(_event({"id": "x", "object": kind, "choices": [choice]}))
+                ev = {"id": "x", "object": kind, "choices": [choice]}
+                if cfg.ragged:
+                    await _ragged(writer, ev)
+                else:
+                    writer.write(_event(ev))
                 await writer.drain()
             if not cfg.no_usage and (body.get("stream_options") or {}).get("include_usage"):
                 writer.write(_event({"id": "x", "object": kind, "choices": [], "usage": {
                     "prompt_tokens": len(str(body.get("prompt") or body.get("messages")).split()),
-                    "completion_tokens": n}}))
-            writer.write(_event(b"[DONE]") + b"0\r\n\r\n")
+                    "completion_tokens": n}}, eol))
+            writer.write(_event(b"[DONE]", eol) + b"0\r\n\r\n")
             await writer.drain()
             if cfg.log:
                 with open(cfg.log, "a", encoding="utf-8") as fh:
@@ -118,6 +135,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-usage", action="store_true")
     ap.add_argument("--refuse-ignore-eos", action="store_true")
     ap.add_argument("--require-key", default="")
+    ap.add_argument("--ragged", action="store_true", help="CRLF lines, events split over writes")
     ap.add_argument("--log", default="", help="append each request's actual emission times")
     return ap.parse_args(argv)
 

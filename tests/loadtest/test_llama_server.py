@@ -18,7 +18,7 @@ from tests.conftest import run_cli
 
 pytest.importorskip("llama_cpp")
 pytest.importorskip("uvicorn", reason="llama-cpp-python's server extra is not installed")
-pytest.importorskip("httpx")
+pytest.importorskip("aiohttp")
 pytest.importorskip("sqlalchemy")
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import run_cli
 
-pytest.importorskip("httpx")
+pytest.importorskip("aiohttp")
 pytest.importorskip("sqlalchemy")
 
 DEP = "hardware=h100,count=1,precision=bf16,stack=vllm,model=llama-3.1-8b,max_batch=8"

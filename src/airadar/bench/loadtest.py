@@ -23,11 +23,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airadar.bench.loadgen import summarise
-from airadar.bench.openai_stream import RequestRecord, payload, stream_request, synthetic_prompt
+from airadar.bench.openai_stream import (
+    RequestRecord,
+    open_session,
+    payload,
+    stream_request,
+    synthetic_prompt,
+)
 from airadar.bench.token_count import TokenCounter
 from airadar.errors import BackendError, SpecError
 
-#: connections per HTTP client (requests in flight are spread over several clients)
+#: connections per HTTP session (requests in flight are spread over several sessions)
 POOL_SIZE = 16
 
 
@@ -96,7 +102,7 @@ def plan_requests(*, input_words: Sequence[int], output_tokens: Sequence[int],
 
 
 class _LazyClients:
-    """``clients[k]``: the k-th httpx client, made on first use and closed with ``stack``."""
+    """``clients[k]``: the k-th HTTP session, made on first use and closed with ``stack``."""
 
     def __init__(self, make: Callable[[], Any], stack: contextlib.AsyncExitStack, n: int) -> None:
         self._make, self._stack = make, stack
@@ -106,20 +112,14 @@ class _LazyClients:
         c = self._made[k]
         if c is None:
             c = self._made[k] = self._make()
-            self._stack.push_async_callback(c.aclose)
+            self._stack.push_async_callback(c.close)
         return c
 
 
-def _client(target: Target, limit: int, tls: Any = None) -> Any:
-    """An httpx client; ``tls``, an SSL context shared by several clients (loading the CA
-    bundle takes tens of milliseconds per context)."""
-    import httpx
-
-    return httpx.AsyncClient(
-        verify=tls if tls is not None else True,
-        timeout=httpx.Timeout(target.timeout_s, connect=target.connect_timeout_s),
-        limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-        trust_env=False)  # loopback and named endpoints only: no proxy from the environment
+def _client(target: Target, limit: int) -> Any:
+    """An HTTP session of ``limit`` connections (made inside the running event loop)."""
+    return open_session(limit=limit, timeout_s=target.timeout_s,
+                        connect_timeout_s=target.connect_timeout_s)
 
 
 async def _one(client: Any, target: Target, p: Planned, rec: RequestRecord, t0: float
@@ -205,14 +205,10 @@ def run(target: Target, planned: Sequence[Planned], *, concurrency: int | None, 
 
     async def main() -> None:
         async with contextlib.AsyncExitStack() as stack:
-            # httpx's pool scans all its connections on every request, so a pool of hundreds
-            # costs more than the request itself: one client per POOL_SIZE slots instead
-            import httpx
-
-            tls = httpx.create_ssl_context()  # once, not per client
-            # made when a slot of theirs is first used (LIFO slots keep the low ones busy), so
-            # a run with few requests in flight neither opens nor closes dozens of clients
-            clients = _LazyClients(lambda: _client(target, POOL_SIZE, tls), stack,
+            # one session per POOL_SIZE slots, made when a slot of theirs is first used (LIFO
+            # slots keep the low ones busy), so a run with few requests in flight neither opens
+            # nor closes dozens of sessions
+            clients = _LazyClients(lambda: _client(target, POOL_SIZE), stack,
                                    math.ceil(limit / POOL_SIZE))
             slots: asyncio.LifoQueue[int] = asyncio.LifoQueue()  # LIFO: warm connections first
             for k in reversed(range(limit)):

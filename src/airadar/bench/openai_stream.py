@@ -1,9 +1,11 @@
 """One streamed request to an OpenAI-compatible server (``/v1/completions`` or
 ``/v1/chat/completions``, server-sent events), timed on the client.
 
-Times are ``time.perf_counter()`` readings taken the moment the client sees each event:
-TTFT = first chunk carrying text - the moment the request is handed to the HTTP client;
-ITL = gaps between chunks carrying text; end-to-end = end of the stream - send.
+Times are ``time.perf_counter()`` readings taken the moment the client reads each event off
+the socket, before parsing it (aiohttp, whose HTTP parser is compiled): TTFT = first chunk
+carrying text - the moment the request went on the wire (a new connection starts to open, or
+the headers start to be written on a kept-alive one); ITL = gaps between chunks carrying
+text; end-to-end = ``[DONE]`` (else the end of the stream) - send.
 TPOT = (end-to-end - TTFT) / (output tokens - 1) (DESIGN.md, metric definitions).
 
 Output tokens come from the server's ``usage`` when it sends one (``stream_options:
@@ -145,99 +147,157 @@ def _text_of(kind: str, choice: dict[str, Any]) -> str:
     return str(choice.get("text") or "")
 
 
-async def stream_request(client: Any, *, url: str, kind: str, body: dict[str, Any],
+def open_session(*, limit: int, timeout_s: float, connect_timeout_s: float) -> Any:
+    """An aiohttp session of at most ``limit`` connections for ``stream_request``:
+    ``timeout_s`` is the longest wait for any read (the response's headers, then each piece of
+    the stream), ``connect_timeout_s`` for a new connection. Made inside a running event loop;
+    closed by the caller. No proxy from the environment (loopback and named endpoints only)."""
+    import aiohttp
+
+    trace = aiohttp.TraceConfig()
+    # the request is on the wire when a new connection starts to open, or when its headers
+    # start to be written on a kept-alive one: the client's own preparation is not the server's
+    trace.on_connection_create_start.append(_on_wire)
+    trace.on_request_headers_sent.append(_on_wire)
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=0),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s,
+                                      sock_read=timeout_s),
+        trace_configs=[trace], trust_env=False)
+
+
+async def _on_wire(session: Any, ctx: Any, params: Any) -> None:
+    on_wire = ctx.trace_request_ctx
+    if isinstance(on_wire, list) and not on_wire:
+        on_wire.append(time.perf_counter())
+
+
+class _BadEvent(Exception):
+    """An event that ends the request as failed (its message is the record's error)."""
+
+
+class _Stream:
+    """The timing and counting of one stream, fed one ``data:`` payload at a time."""
+
+    __slots__ = ("chunks", "done", "end", "kind", "last", "rec", "sent")
+
+    def __init__(self, kind: str, rec: RequestRecord, sent: float) -> None:
+        self.kind, self.rec, self.sent = kind, rec, sent
+        self.chunks = 0
+        self.last: float | None = None
+        self.done = False
+        self.end = sent
+
+    def event(self, data: bytes, now: float) -> None:
+        """One ``data:`` payload (stripped) that arrived at ``now``."""
+        if data == b"[DONE]":
+            # the answer ends here; the stream is still read to its end, so that the
+            # connection goes back to the pool instead of being closed half-read
+            self.done, self.end = True, now
+            return
+        if self.done:
+            return
+        rec = self.rec
+        try:
+            ev = json.loads(data)
+        except ValueError:  # invalid JSON or invalid UTF-8
+            ev = None
+        if not isinstance(ev, dict):
+            raise _BadEvent(f"malformed event: {data[:80].decode('utf-8', 'replace')!r}")
+        if ev.get("error"):
+            raise _BadEvent(f"error event: {_error_text(json.dumps(ev['error']))}")
+        usage = ev.get("usage")
+        if isinstance(usage, dict) and usage.get("completion_tokens") is not None:
+            try:
+                rec.output_tokens = int(usage["completion_tokens"])
+                if usage.get("prompt_tokens") is not None:
+                    rec.input_tokens = int(usage["prompt_tokens"])
+            except (TypeError, ValueError):
+                raise _BadEvent(f"malformed usage: {json.dumps(usage)[:80]}") from None
+            rec.tokens_source = "usage"
+        for ch in ev.get("choices") or []:
+            piece = _text_of(self.kind, ch)
+            if piece:
+                rec.text.append(piece)
+                self.chunks += 1
+                if self.last is None:
+                    rec.ttft_s = now - self.sent
+                else:
+                    rec.itl_s.append(now - self.last)
+                self.last = now
+            if ch.get("finish_reason"):
+                rec.finish_reason = str(ch["finish_reason"])
+
+
+def _data_lines(block: bytes) -> list[bytes]:
+    """The stripped payloads of the ``data:`` lines in complete lines ``block``."""
+    return [ln[5:].strip() for ln in block.split(b"\n") if ln.startswith(b"data:")]
+
+
+async def stream_request(session: Any, *, url: str, kind: str, body: dict[str, Any],
                          headers: dict[str, str], rec: RequestRecord, t0: float) -> RequestRecord:
-    """Send ``body`` and time its stream into ``rec`` (``t0``: the run's perf_counter origin)."""
-    import httpx
+    """Send ``body`` and time its stream into ``rec`` (``t0``: the run's perf_counter origin);
+    ``session`` from ``open_session``. Every piece of the stream is timed when it is read off
+    the socket, before it is parsed."""
+    import aiohttp
 
     sent = time.perf_counter()
     rec.sent_at_s = sent - t0
     on_wire: list[float] = []
-
-    async def trace(event: str, info: Any) -> None:
-        # the request leaves when a new connection starts to open, or when the headers start
-        # to be written on a kept-alive one: the client's own preparation is not the server's
-        if not on_wire and event.endswith((".connect_tcp.started", ".send_request_headers.started")):
-            on_wire.append(time.perf_counter())
-
-    chunks = 0
-    last: float | None = None
-    done = False
-    end = sent
+    st = _Stream(kind, rec, sent)
     try:
-        async with client.stream("POST", url, json=body, headers=headers,
-                                 extensions={"trace": trace}) as resp:
-            sent = on_wire[0] if on_wire else sent
+        async with session.post(url, json=body, headers=headers,
+                                trace_request_ctx=on_wire) as resp:
+            st.sent = sent = on_wire[0] if on_wire else sent
             rec.sent_at_s = sent - t0
-            rec.status = resp.status_code
-            if resp.status_code >= 400:
-                text = (await resp.aread()).decode("utf-8", "replace")
-                rec.error = f"HTTP {resp.status_code}: {_error_text(text)}"
+            rec.status = resp.status
+            if resp.status >= 400:
+                text = (await resp.read()).decode("utf-8", "replace")
+                rec.error = f"HTTP {resp.status}: {_error_text(text)}"
                 return rec
-            async for line in resp.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    # the answer ends here; the stream is still read to its end, so that the
-                    # connection goes back to the pool instead of being closed half-read
-                    done, end = True, time.perf_counter()
-                    continue
-                if done:
-                    continue
+            content = resp.content
+            tail = b""  # an incomplete last line, completed by the next read
+            while True:
+                got = await content.readany()
                 now = time.perf_counter()
-                try:
-                    ev = json.loads(data)
-                except json.JSONDecodeError:
-                    rec.error = f"malformed event: {data[:80]!r}"
-                    return rec
-                if not isinstance(ev, dict):
-                    rec.error = f"malformed event: {data[:80]!r}"
-                    return rec
-                if ev.get("error"):
-                    rec.error = f"error event: {_error_text(json.dumps(ev['error']))}"
-                    return rec
-                usage = ev.get("usage")
-                if isinstance(usage, dict) and usage.get("completion_tokens") is not None:
-                    rec.output_tokens = int(usage["completion_tokens"])
-                    rec.tokens_source = "usage"
-                    if usage.get("prompt_tokens") is not None:
-                        rec.input_tokens = int(usage["prompt_tokens"])
-                for ch in ev.get("choices") or []:
-                    piece = _text_of(kind, ch)
-                    if piece:
-                        rec.text.append(piece)
-                        chunks += 1
-                        if last is None:
-                            rec.ttft_s = now - sent
-                        else:
-                            rec.itl_s.append(now - last)
-                        last = now
-                    if ch.get("finish_reason"):
-                        rec.finish_reason = str(ch["finish_reason"])
-        if not done:
-            end = time.perf_counter()
-    except httpx.TimeoutException as exc:
-        rec.error = f"timeout ({type(exc).__name__}) after {chunks} chunks"
+                if not got:
+                    break
+                cut = got.rfind(b"\n")
+                if cut < 0:
+                    tail += got
+                    continue
+                block, tail = tail + got[:cut], got[cut + 1:]
+                if b"data:" in block:
+                    for data in _data_lines(block):
+                        st.event(data, now)
+            if tail.startswith(b"data:"):  # a last line without its newline
+                st.event(tail[5:].strip(), now)
+        if not st.done:
+            st.end = time.perf_counter()
+    except _BadEvent as exc:
+        rec.error = str(exc)
         return rec
-    except httpx.ConnectError as exc:
-        rec.error = f"cannot connect: {_reason(exc)}"
+    except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one
+        rec.error = f"timeout ({type(exc).__name__}) after {st.chunks} chunks"
         return rec
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        rec.error = f"stream cut after {chunks} chunks: {_reason(exc)}"
+    except aiohttp.ClientConnectorError as exc:
+        rec.error = f"cannot connect: {exc.strerror or _reason(exc)}"
         return rec
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, ConnectionError) as exc:
+        rec.error = f"stream cut after {st.chunks} chunks: {_reason(exc)}"
+        return rec
+    except aiohttp.ClientError as exc:
         rec.error = f"{type(exc).__name__}: {_reason(exc)}"
         return rec
-    if not done and rec.finish_reason is None:
-        rec.error = f"stream ended after {chunks} chunks without [DONE] or a finish reason"
+    if not st.done and rec.finish_reason is None:
+        rec.error = f"stream ended after {st.chunks} chunks without [DONE] or a finish reason"
         return rec
-    if chunks == 0:
+    if st.chunks == 0:
         rec.error = "the stream carried no text"
         return rec
     if rec.tokens_source != "usage":
-        rec.output_tokens = chunks
-    rec.e2e_s = end - sent
+        rec.output_tokens = st.chunks
+    rec.e2e_s = st.end - sent
     return rec
 
 
