@@ -87,3 +87,14 @@ def test_loaded_replica_is_measured_at_its_steady_state() -> None:
     assert abs(adaptive.tpot_mean_s / ref - 1) < 0.15
     assert fixed.tpot_mean_s < 0.75 * ref  # what the fixed-length run got wrong
     assert res["requests"] > 1500
+
+
+def test_overloaded_replica_is_flagged_not_lengthened() -> None:
+    """Above capacity the queue grows without bound: the point says so, and the run is not
+    lengthened (a longer run would only report a longer queue)."""
+    rm, hi = _rm(), _offline_rps()
+    res, _, pt = operating.steady_run(rm, rate_rps=2.0 * hi, input_tokens=INP, output_tokens=OUT)
+    assert pt.saturated
+    assert res["requests"] == operating.REQUESTS
+    below = operating.at_rate(rm, rate_rps=0.3 * hi, input_tokens=INP, output_tokens=OUT)
+    assert not below.saturated

@@ -61,6 +61,9 @@ class SimPoint:
     mean_batch: float
     ttft_p50_s: float = math.nan
     tpot_p50_s: float = math.nan
+    #: the queue was still growing at the end (the rate is above what the replica sustains):
+    #: there is no steady state, and the latencies are those of a run of ``REQUESTS``
+    saturated: bool = False
 
 
 def poisson_requests(rate: float, inp: float, out: float, *, fixed: bool, n: int,
@@ -79,6 +82,16 @@ def replica(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
                          max_batch=max_batch or profile.batch_cap)
 
 
+def _growing(ttft: np.ndarray) -> bool:
+    """The queue still grows: the last quarter of the requests waited for their first token
+    more than twice as long as the second quarter (and over a second more)."""
+    q = ttft.size // 4
+    if q < 10:
+        return False
+    mid, last = float(ttft[q:2 * q].mean()), float(ttft[-q:].mean())
+    return last > 2 * mid and last - mid > 1.0
+
+
 def _point(rate_rps: float, res: dict, warm: int) -> SimPoint:
     lat = res["latencies"]
     ttft, tpot = lat["ttft_s"][warm:], lat["tpot_s"][warm:]
@@ -91,7 +104,8 @@ def _point(rate_rps: float, res: dict, warm: int) -> SimPoint:
                     tpot_mean_s=float(tpot.mean()) if tpot.size else 0.0,
                     tpot_p99_s=float(np.percentile(tpot, 99)) if tpot.size else 0.0,
                     mean_batch=float(res["mean_batch"]), ttft_p50_s=float(np.median(ttft)),
-                    tpot_p50_s=float(np.median(tpot)) if tpot.size else 0.0)
+                    tpot_p50_s=float(np.median(tpot)) if tpot.size else 0.0,
+                    saturated=_growing(lat["ttft_s"]))
 
 
 def steady_run(rm: ReplicaModel, *, rate_rps: float, input_tokens: float, output_tokens: float,
@@ -103,7 +117,9 @@ def steady_run(rm: ReplicaModel, *, rate_rps: float, input_tokens: float, output
     point measured after them. With ``n`` given, exactly ``n`` requests and ``WARMUP``
     discarded. ``final(point)`` true stops early (a capacity search stops at a run that
     already misses its limits: a run from empty under-states the steady state's latency, so
-    a longer one would miss them too). ``start``: requests of the first run (a search passes
+    a longer one would miss them too). A saturated run (the queue still growing) is not
+    lengthened: it has no steady state, and a longer run only reports a longer queue.
+    ``start``: requests of the first run (a search passes
     the size its previous probe settled on)."""
     size = n or min(max(start, REQUESTS), MAX_REQUESTS)
     while True:
@@ -116,7 +132,8 @@ def steady_run(rm: ReplicaModel, *, rate_rps: float, input_tokens: float, output
         need = warm + max(REQUESTS - WARMUP, MEASURE_BATCHES * int(res["max_batch"]))
         warm = min(warm, size // 2)
         pt = _point(rate_rps, res, warm)
-        if need <= size or size >= MAX_REQUESTS or (final is not None and final(pt)):
+        if (need <= size or size >= MAX_REQUESTS or pt.saturated
+                or (final is not None and final(pt))):
             return res, warm, pt
         # the largest batch still grows as the run lengthens: aim past it
         size = min(MAX_REQUESTS, max(need * 3 // 2, 2 * size))
