@@ -62,12 +62,12 @@ class SimPoint:
     ttft_p50_s: float = math.nan
     tpot_p50_s: float = math.nan
     #: the queue was still growing at the end (the rate is above what the replica sustains):
-    #: there is no steady state, and the latencies are those of a run of ``REQUESTS``
+    #: there is no steady state, and the latencies are those of the run that found it
     saturated: bool = False
 
 
 def poisson_requests(rate: float, inp: float, out: float, *, fixed: bool, n: int,
-              seed: int) -> Requests:
+                     seed: int) -> Requests:
     rng = np.random.default_rng(seed)
     spec_i = f"{max(inp, 1):.0f}" if fixed else f"lognormal:{max(inp, 1):.2f}:{LENGTH_SIGMA}"
     spec_o = f"{max(out, 1):.0f}" if fixed else f"lognormal:{max(out, 1):.2f}:{LENGTH_SIGMA}"
@@ -119,8 +119,8 @@ def steady_run(rm: ReplicaModel, *, rate_rps: float, input_tokens: float, output
     already misses its limits: a run from empty under-states the steady state's latency, so
     a longer one would miss them too). A saturated run (the queue still growing) is not
     lengthened: it has no steady state, and a longer run only reports a longer queue.
-    ``start``: requests of the first run (a search passes
-    the size its previous probe settled on)."""
+    ``start``: requests of the first run (a search passes the size its previous probe
+    settled on)."""
     size = n or min(max(start, REQUESTS), MAX_REQUESTS)
     while True:
         req = poisson_requests(rate_rps, input_tokens, output_tokens, fixed=fixed_lengths,
@@ -198,8 +198,8 @@ def simulated_server(est: Estimate, *, model: ModelSpec, hw: HardwareSpec, preci
         return est
     tput = pt.rate_rps * est.output_tokens * lay.replicas
     ratio = tput / est.throughput_output_tokens_per_s if est.throughput_output_tokens_per_s else 1.0
-    prov = {**est.provenance, "figures": "simulated (airadar.sim: Poisson arrivals, "
-            f"Poisson runs of {REQUESTS}-{MAX_REQUESTS} requests until steady, lognormal lengths "
+    prov = {**est.provenance, "figures": "simulated (airadar.sim: Poisson "
+            f"arrivals, runs of {REQUESTS}-{MAX_REQUESTS} requests until steady, lognormal lengths "
             f"sigma {LENGTH_SIGMA}, seed 0)"}
     return replace(est, throughput_output_tokens_per_s=tput,
                    throughput_samples_per_s=tput / est.output_tokens,

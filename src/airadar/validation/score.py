@@ -80,14 +80,16 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
     fixed = not q.source.startswith("github:mlcommons")
     if engine == "sim" and q.mode in ("server", "rate") and q.rate_rps != 0 and (
             q.mode == "server" or q.rate_rps):
-        full = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                                   output_tokens=q.output_tokens)
-        rm = operating.replica(dep, prof, input_tokens=q.input_tokens,
-                               output_tokens=q.output_tokens, max_batch=full)
+        def replica() -> operating.ReplicaModel:
+            full = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
+                                       output_tokens=q.output_tokens)
+            return operating.replica(dep, prof, input_tokens=q.input_tokens,
+                                     output_tokens=q.output_tokens, max_batch=full)
+
         if q.mode == "server":
             hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
                                  output_tokens=q.output_tokens).rate_rps
-            pt = operating.server_capacity(rm, input_tokens=q.input_tokens,
+            pt = operating.server_capacity(replica(), input_tokens=q.input_tokens,
                                            output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
                                            tpot_p99_s=q.tpot_slo_s, hi_rps=hi, fixed_lengths=fixed)
             if pt is None:
@@ -97,8 +99,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         key = (prof.key, cap, q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp,
                q.input_tokens, q.output_tokens, q.rate_rps, q.beams, fixed)
         pt = memo.get(key) if memo is not None else None
-        if pt is None:
-            pt = operating.at_rate(rm, rate_rps=q.rate_rps / replicas * q.beams,
+        if pt is None:  # the replica is built only for a run not simulated yet
+            pt = operating.at_rate(replica(), rate_rps=q.rate_rps / replicas * q.beams,
                                    input_tokens=q.input_tokens, output_tokens=q.output_tokens,
                                    fixed_lengths=fixed)
             if memo is not None:
