@@ -41,7 +41,7 @@ def test_model_that_does_not_fit_says_by_how_much() -> None:
 
 @pytest.mark.parametrize(("kw", "field"), [
     ({"count": 0}, "count"), ({"input_tokens": -5}, "input_tokens"),
-    ({"output_tokens": 0}, "output_tokens"), ({"batch": 0}, "batch"),
+    ({"output_tokens": 0}, "output_tokens"), ({"batch": 0}, "batch"), ({"beams": 0}, "beams"),
 ])
 def test_bad_numbers_name_the_field(kw: dict, field: str) -> None:
     """Zero or negative numbers raise SpecError naming the field."""
@@ -121,3 +121,12 @@ def test_one_rounding_of_limits() -> None:
     assert ms_over_limit(0.0803, 0.080) == "80.3 ms > limit 80.0 ms"
     assert ms_over_limit(0.08004, 0.080) == "80.04 ms > limit 80.00 ms"
     assert ms_over_limit(0.0044, 1e-6) == "4.400 ms > limit 0.001 ms"
+
+
+def test_provenance_names_the_kernel_table_behind_the_format_peak() -> None:
+    """An FP4 estimate on B200 says which measured kernel table scaled its FP4 peak."""
+    e = estimate(model=resolve.model("llama-3.1-8b"), hw=resolve.hardware("b200"),
+                 precision=Precision.parse("fp4"))
+    k = e.provenance["kernel_format_factor"]
+    assert k["format"] == "fp4" and k["factor"] < 1.0
+    assert "b200_sxm/gemm/trtllm" in k["source"]

@@ -6,7 +6,7 @@ import pytest
 
 from airadar.catalog import resolve
 from airadar.perf import serving
-from airadar.perf.profiles import EfficiencyProfile
+from airadar.perf.profiles import SPEC_ONLY, EfficiencyProfile
 from airadar.perf.roofline import Deployment, iteration_time, smooth_max
 from airadar.specs.precision import Precision, Sparsity
 
@@ -35,7 +35,8 @@ def test_h200_over_h100_offline_follows_bandwidth() -> None:
     10.2) with identical FP8 peaks; the H200's extra bandwidth (4.8 vs 3.35 TB/s) must show
     in the Offline point (attention's KV reads run after the GEMMs, they do not hide under
     them), and never by more than the bandwidth ratio. The model's ratio (about 1.03 with
-    these lengths) is still short of the measured one: see README "Known gaps"."""
+    these lengths) is still short of the measured one: see docs/accuracy.md, "What the
+    forward test says"."""
     h200 = _offline("llama-2-70b", "h200-sxm", 8, "fp8", 160, 294)
     h100 = _offline("llama-2-70b", "h100-sxm", 8, "fp8", 160, 294)
     assert 1.01 < h200 / h100 < 4.8 / 3.35
@@ -92,3 +93,125 @@ def test_attention_is_read_bound_in_decode() -> None:
     a = iteration_time(dep=dep, profile=PROF, decode=64, context=8000, prefill_tokens=0)
     b = iteration_time(dep=dep, profile=PROF, decode=64, context=16000, prefill_tokens=0)
     assert b.attention_s == pytest.approx(2 * a.attention_s, rel=0.1)
+
+
+def _gptj() -> Deployment:
+    return Deployment(model=resolve.model("gpt-j-6b"), hw=resolve.hardware("h100-sxm"),
+                      precision=Precision.parse("fp8"), sparsity=Sparsity())
+
+
+def test_beam_search_prefills_the_prompt_once_per_request() -> None:
+    """MLPerf GPT-J decodes 4 beams per request (mlcommons/inference language/gpt-j README;
+    calibration.csv rows of 6,985.51 tokens/s over 101.239 samples/s, i.e. 69 tokens per
+    sample). The prompt (about 1,000 CNN/DailyMail tokens) is prefilled once and its KV
+    blocks are shared by the beams, so per beam a step carries a quarter of the prompt
+    tokens and each beam holds a quarter of the prompt's KV; the decode attention still
+    reads the whole context."""
+    dep = _gptj()
+    one = serving.steady_step(dep, PROF, batch=256, input_tokens=1000, output_tokens=69)
+    four = serving.steady_step(dep, PROF, batch=256, input_tokens=1000, output_tokens=69,
+                               beams=4)
+    assert four.compute_s < one.compute_s
+    # linear FLOPs follow the tokens of the step: 256 decode + 256 x 1000/69 (/4) prompt
+    tokens_one, tokens_four = 256 + 256 * 1000 / 69, 256 + 256 * 1000 / 69 / 4
+    assert four.linear_compute_s / one.linear_compute_s == pytest.approx(
+        tokens_four / tokens_one, rel=0.05)
+    kv1 = serving.kv_per_sequence_bytes(dep, input_tokens=1000, output_tokens=69)
+    kv4 = serving.kv_per_sequence_bytes(dep, input_tokens=1000, output_tokens=69, beams=4)
+    assert kv4 / kv1 == pytest.approx((1000 / 4 + 34.5) / (1000 + 34.5))
+    assert serving.batch_limit(dep, PROF, input_tokens=1000, output_tokens=69, beams=4) > \
+        serving.batch_limit(dep, PROF, input_tokens=1000, output_tokens=69)
+
+
+def test_beam_search_throughput_counts_every_beam_once() -> None:
+    """Offline with 4 beams yields more beam tokens per second than 4 independent requests
+    (it skips 3 of 4 prefills) and at most 4x (only prefill and KV are shared)."""
+    dep = _gptj()
+    one = serving.offline(dep, PROF, input_tokens=1000, output_tokens=69).throughput_tok_s
+    four = serving.offline(dep, PROF, input_tokens=1000, output_tokens=69,
+                           beams=4).throughput_tok_s
+    assert one < four < 4 * one
+
+
+def test_format_peaks_are_scaled_by_measured_kernels() -> None:
+    """Datasheet peaks double from FP8 to FP4; B200's FP4 GEMM kernels do not: over the
+    5,328 transformer-shaped GEMMs (M >= 256, 2,048 <= N, K <= 16,384) of aiconfigurator
+    0.12.0's B200 table (TensorRT-LLM 1.3.0rc20), FP4 reaches a median 0.738x the fraction of
+    its peak that FP8 reaches of its own (catalog/data/gemm_kernels.yaml). The linear layers'
+    efficiency carries that factor; attention's does not."""
+    from airadar.perf.roofline import kernel_format_factor
+
+    hw = resolve.hardware("b200")
+    factor, where = kernel_format_factor(hw, "fp4")
+    assert factor == pytest.approx(0.738)
+    assert "aiconfigurator 0.12.0" in where and "b200_sxm/gemm/trtllm" in where
+    dep = Deployment(model=resolve.model("llama-3.1-8b"), hw=hw, precision=Precision.parse("fp4"),
+                     sparsity=Sparsity())
+    assert dep.peak_flops() == hw.peak_flops("fp4")  # the datasheet's
+    assert dep.kernel_factor == pytest.approx(0.738)
+    assert dep.attention_peak_flops() == hw.peak_flops("fp8")
+    # a prefill-heavy (compute-bound) workload: FP4 gains at most the measured kernel ratio
+    fp4 = _offline("llama-3.1-8b", "b200", 1, "fp4", 2048, 64)
+    fp8 = _offline("llama-3.1-8b", "b200", 1, "fp8", 2048, 64)
+    assert fp8 < fp4 < fp8 * 2 * 0.738
+
+
+def test_kernel_factor_never_lifts_a_gemm_past_its_datasheet_peak() -> None:
+    """BF16 kernels on H100 reach 1.549x FP8's fraction of peak, but at the datasheet
+    efficiency (1.0) a BF16 prefill still takes at least its FLOPs over the BF16 peak
+    (989.4 TFLOP/s dense, NVIDIA H100 datasheet)."""
+    m, hw = resolve.model("llama-3.1-8b"), resolve.hardware("h100-sxm")
+    dep = Deployment(model=m, hw=hw, precision=Precision(), sparsity=Sparsity())
+    assert dep.kernel_factor > 1.5
+    st = iteration_time(dep=dep, profile=SPEC_ONLY, decode=0, context=8192,
+                        prefill_tokens=8192)
+    assert st.compute_s >= 2 * m.params_active * 8192 / 989.4e12
+
+
+def test_kernel_factors_carry_to_the_same_chip_only() -> None:
+    """H200 NVL is the H200 chip (same SMs): it uses the H200 SXM table. An accelerator with
+    no table keeps its datasheet ratio (factor 1.0, said as such); FP8 is the reference."""
+    from airadar.perf.roofline import kernel_format_factor
+
+    nvl, where = kernel_format_factor(resolve.hardware("h200-nvl"), "fp16")
+    sxm, _ = kernel_format_factor(resolve.hardware("h200-sxm"), "bf16")
+    assert nvl == sxm and "h200-sxm" in where
+    assert kernel_format_factor(resolve.hardware("mi300x"), "bf16") == (1.0, "none")
+    assert kernel_format_factor(resolve.hardware("h100-sxm"), "fp8")[0] == 1.0
+
+
+def test_kernel_factor_file_is_sourced_and_bounded() -> None:
+    """Every factor names its kernel table and lies in a physical range (a format never
+    reaches more than twice or less than a quarter of FP8's fraction of peak)."""
+    from airadar.perf.roofline import _gemm_kernels
+
+    table = _gemm_kernels()["hardware"]
+    assert {"h100-sxm", "h200-sxm", "b200", "gb200"} <= set(table)
+    for hid, row in table.items():
+        resolve.hardware(hid)  # every id is in the catalog
+        assert row["source"].startswith("aiconfigurator 0.12.0")
+        for fmt, v in row.items():
+            if fmt != "source":
+                assert 0.25 <= v["factor"] <= 2.0, (hid, fmt)
+                assert v["shapes"] > 1000
+
+
+def test_kernel_factors_match_the_tables_they_cite() -> None:
+    """Recomputed from aiconfigurator's shipped tables (only where airadar[peers] is
+    installed), the shipped factors are what the script derives."""
+    pytest.importorskip("aiconfigurator_core")
+    pytest.importorskip("pandas")
+    import importlib.util
+    from pathlib import Path
+
+    import aiconfigurator_core
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("fit_gemm_kernels",
+                                                  root / "scripts" / "fit_gemm_kernels.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
+    path = sorted((data / "b200_sxm" / "gemm" / "trtllm").glob("*/gemm_perf.parquet"))[-1]
+    assert mod.factors(path, "b200")["fp4"]["factor"] == pytest.approx(0.738, abs=1e-3)

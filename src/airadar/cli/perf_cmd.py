@@ -90,6 +90,11 @@ def estimate(
               f"of {fmt(est.memory_capacity_bytes / 1e9, 'GB')}")
     t.add_row("bottleneck", est.bottleneck, "")
     t.add_row("provenance", est.provenance["kind"], est.provenance["profile"])
+    kf = est.provenance.get("kernel_format_factor")
+    if kf and kf["factor"] != 1.0:
+        where = kf["source"].split(":")[0]
+        t.add_row(f"{kf['format']} GEMM peak", f"x{kf['factor']:.3g}",
+                  f"of the datasheet's, relative to FP8 ({where}, measured kernels)")
     t.add_row("figures", "simulated" if "figures" in est.provenance else "steady state",
               "server capacity and percentiles from airadar.sim" if "figures" in est.provenance
               else "closed form of the engine's steady state")

@@ -13,7 +13,7 @@ from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
 from airadar.perf.profiles import EfficiencyProfile, check_stack, default_stack, select_profile
-from airadar.perf.roofline import Deployment
+from airadar.perf.roofline import Deployment, kernel_format_factor
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
@@ -142,7 +142,8 @@ def profile_kind(hw: HardwareSpec, profile: EfficiencyProfile) -> tuple[str, str
                          "calibration rows")
 
 
-def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -> dict[str, Any]:
+def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile,
+               precision: Precision | None = None) -> dict[str, Any]:
     kind, why = profile_kind(hw, profile)
     interval = {
         "spec": f"80% if a log-space spread of {profile.sigma_log:g} holds: an assumed spread "
@@ -155,7 +156,7 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -
                      f"hardware it was fitted on (log-space spread {profile.sigma_log:.3g}); "
                      f"not validated on {hw.id}",
     }[kind]
-    return {
+    out: dict[str, Any] = {
         "kind": kind, "profile_status": why, "interval": interval,
         "profile": profile.key, "profile_fitted_on": profile.fitted_on,
         "profile_fitted_fields": list(profile.fitted),
@@ -166,6 +167,11 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile) -
         "method": "per-operator roofline per serving iteration x efficiency profile "
                   "(airadar.perf.roofline)",
     }
+    if precision is not None and model.is_llm:
+        fmt = precision.compute_dtype
+        factor, where = kernel_format_factor(hw, fmt)
+        out["kernel_format_factor"] = {"format": fmt, "factor": factor, "source": where}
+    return out
 
 
 def _interval(x: float, sigma: float) -> tuple[float, float]:
@@ -177,8 +183,10 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
              input_tokens: float = 1024, output_tokens: float = 256, mode: Mode = "offline",
              ttft_p99_s: float | None = None, tpot_p99_s: float | None = None,
              batch: int | None = None, stack: str | None = None, layout: Layout | None = None,
-             profile: EfficiencyProfile | None = None) -> Estimate:
-    """Predict one deployment; chooses the best layout for the mode unless one is given."""
+             profile: EfficiencyProfile | None = None, beams: int = 1) -> Estimate:
+    """Predict one deployment; chooses the best layout for the mode unless one is given.
+    ``beams`` > 1: beam search, each request decodes that many beams sharing one prefilled
+    prompt (perf.serving); throughput then counts the tokens of every beam."""
     precision = precision or Precision()
     sparsity = sparsity or Sparsity()
     if count < 1:
@@ -189,6 +197,8 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
     _check_positive("tpot_p99_ms", tpot_p99_s)
     if batch is not None and batch < 1:
         raise SpecError("batch", batch, "an integer >= 1")
+    if beams < 1:
+        raise SpecError("beams", beams, "an integer >= 1")
     if mode not in MODES:
         raise SpecError("mode", mode, "offline, server or single-stream")
     if hw.peak_flops(precision.compute_dtype) is None:
@@ -211,20 +221,20 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         dep = Deployment(model=model, hw=hw, precision=precision, sparsity=sparsity, tp=lay.tp,
                          pp=lay.pp)
         limit = serving.batch_limit(dep, prof, input_tokens=input_tokens,
-                                    output_tokens=output_tokens)
+                                    output_tokens=output_tokens, beams=beams)
         if limit < 1:
             need = dep.weights_total_bytes() + serving.kv_per_sequence_bytes(
-                dep, input_tokens=input_tokens, output_tokens=output_tokens)
+                dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams)
             have = usable_bytes(hw, reserve=prof.mem_reserve) * dep.devices
             nearest_short = min(nearest_short, need - have)
             continue
         if mode == "offline":
             op = serving.offline(dep, prof, input_tokens=input_tokens,
-                                 output_tokens=output_tokens, batch=batch)
+                                 output_tokens=output_tokens, batch=batch, beams=beams)
         elif mode == "server":
             op_s = serving.server(dep, prof, input_tokens=input_tokens,
                                   output_tokens=output_tokens, ttft_p99_s=ttft_p99_s,
-                                  tpot_p99_s=tpot_p99_s, batch=batch)
+                                  tpot_p99_s=tpot_p99_s, batch=batch, beams=beams)
             if op_s is None:
                 continue
             op = op_s
@@ -235,18 +245,18 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         score = -op.ttft_mean_s - output_tokens * op.tpot_mean_s if mode == "single-stream" \
             else tput
         mem = dep.weights_total_bytes() + op.batch * serving.kv_per_sequence_bytes(
-            dep, input_tokens=input_tokens, output_tokens=output_tokens)
+            dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams)
         est = Estimate(
             model=model.id, hardware=hw.id, count=count, precision=precision.label,
             sparsity=sparsity.label, mode=mode, layout=lay, input_tokens=input_tokens,
             output_tokens=output_tokens, throughput_output_tokens_per_s=tput,
-            throughput_samples_per_s=tput / output_tokens,
+            throughput_samples_per_s=tput / output_tokens / beams,
             ttft_mean_s=op.ttft_mean_s, ttft_p99_s=op.ttft_p99_s, tpot_mean_s=op.tpot_mean_s,
             tpot_p99_s=op.tpot_p99_s, max_batch=limit * lay.replicas,
             batch=op.batch * lay.replicas, memory_bytes=mem * lay.replicas,
             memory_capacity_bytes=sum(t.capacity_bytes for t in hw.memory_tiers) * count,
             bottleneck=op.step.bottleneck, interval=_interval(tput, prof.sigma_log),
-            provenance=provenance(model, hw, prof),
+            provenance=provenance(model, hw, prof, precision),
             step_breakdown_s={"compute": op.step.compute_s, "memory": op.step.memory_s,
                               "interconnect": op.step.comm_s, "overhead": op.step.overhead_s},
         )

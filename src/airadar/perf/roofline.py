@@ -9,6 +9,11 @@ bounded by its own roofline (Williams, Waterman & Patterson 2009, "Roofline", CA
 * **dense GEMMs** (attention projections, dense MLPs, shared experts, output projection):
   2 x parameters FLOPs per token (Kaplan et al. 2020, Table 1) in the format the weights are
   quantized to (FP8/FP4/INT8 tensor cores), against the weight bytes read once per step.
+  The format's datasheet peak is scaled by what its kernels measurably reach relative to FP8
+  on the same GPU (``catalog/data/gemm_kernels.yaml``, from the kernel timings aiconfigurator
+  ships, ``scripts/fit_gemm_kernels.py``): datasheet peaks double from BF16 to FP8 to FP4,
+  kernels do not (H100 FP8 GEMMs reach 0.65x the fraction of peak BF16 ones do; B200 FP4
+  0.74x FP8's), and the profiles are fitted mostly on FP8 rows.
   The achieved fraction of peak grows with the tokens per step M (the GEMM's M dimension):
   ``ce(M) = ce_prefill x M / (M + gemm_m_half)`` (profiles fitted on published rows); host
   profiles fitted by phase (``gemm_m_half = 0``) blend ``ce_prefill`` and ``ce_decode`` by
@@ -33,8 +38,10 @@ cache but do not shorten a memory-bound decode step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import Any
 
+from airadar.catalog.loader import DATA, read_yaml
 from airadar.perf.memory import Placement, kv_bytes_per_token, place, weight_bytes
 from airadar.perf.parallelism import pp_comm_time_s, tp_comm_time_s
 from airadar.perf.profiles import EfficiencyProfile
@@ -44,6 +51,27 @@ from airadar.specs.precision import Precision, Sparsity
 
 #: formats attention kernels run in, narrowest first (FP8 FMHA on Hopper/Blackwell/MI300)
 _ATTENTION_FORMATS = ("fp8", "bf16", "fp16", "fp32")
+
+
+@lru_cache(maxsize=1)
+def _gemm_kernels() -> dict[str, Any]:
+    return read_yaml(DATA / "gemm_kernels.yaml", "GEMM kernel factors")
+
+
+def kernel_format_factor(hw: HardwareSpec, fmt: str) -> tuple[float, str]:
+    """GEMM efficiency of ``fmt`` relative to FP8 on ``hw`` (fraction of the format's peak
+    reached over fraction of FP8's, median over transformer-shaped GEMMs of the GPU's kernel
+    table), and where it comes from: the GPU's own table, the table of the GPU it shares its
+    chip with, or none (1.0: the datasheet ratio is taken as is)."""
+    k = _gemm_kernels()
+    f = "bf16" if fmt == "fp16" else fmt  # same tensor-core rate
+    if f == "fp8":
+        return 1.0, "fp8 (the reference format)"
+    for hid in (hw.id, k["same_kernels_as"].get(hw.id)):
+        row = k["hardware"].get(hid or "")
+        if row and f in row:
+            return float(row[f]["factor"]), f"kernel table {hid}: {row['source']}"
+    return 1.0, "none"
 
 
 def smooth_max(a: float, b: float, p: float) -> float:
@@ -133,15 +161,23 @@ class Deployment:
         return self.peak_flops(), self.attention_peak_flops()
 
     @cached_property
+    def kernel_factor(self) -> float:
+        """What the linear layers' format reaches relative to FP8 on this GPU
+        (:func:`kernel_format_factor`); scales the fitted GEMM efficiency, capped at the
+        datasheet peak."""
+        return kernel_format_factor(self.hw, self.precision.compute_dtype)[0]
+
+    @cached_property
     def _placements(self) -> dict[float, Placement]:
         return {}
 
     def peak_flops(self) -> float:
-        """Peak of the format the linear layers run in (2:4 sparse where used)."""
+        """Datasheet peak of the format the linear layers run in (2:4 sparse where used)."""
+        fmt = self.precision.compute_dtype
         sparse = self.sparsity.kind == "2:4" and bool(self.hw.peak_flops_sparse)
-        p = self.hw.peak_flops(self.precision.compute_dtype, sparse=sparse)
+        p = self.hw.peak_flops(fmt, sparse=sparse)
         if p is None:
-            p = self.hw.peak_flops(self.precision.compute_dtype)
+            p = self.hw.peak_flops(fmt)
         return float(p or 0.0)
 
     def attention_peak_flops(self) -> float:
@@ -201,13 +237,14 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
         return StepTime(time_s=inf, compute_s=inf, memory_s=full_read_s, comm_s=0.0,
                         overhead_s=0.0, linear_compute_s=inf, linear_memory_s=full_read_s)
     share = prefill_tokens / tokens if tokens else 0.0
-    dense_c = dense_flops / (peak * gemm_efficiency(profile, tokens, share))
+    kf = dep.kernel_factor
+    dense_c = dense_flops / (peak * min(1.0, kf * gemm_efficiency(profile, tokens, share)))
     dense_t = smooth_max(dense_c, dense_read_s, pexp)
     expert_c = expert_t = 0.0
     if m.is_moe and tokens > 0:
         per_expert_m = tokens * m.experts_per_token / max(m.expected_experts_touched(tokens), 1e-9)
-        expert_c = expert_flops / (peak * gemm_efficiency(profile, per_expert_m, share)
-                                   * profile.ce_moe)
+        expert_c = expert_flops / (peak * min(1.0, kf * profile.ce_moe * gemm_efficiency(
+            profile, per_expert_m, share)))
         expert_t = smooth_max(expert_c, expert_read_s, pexp)
     # --- attention: decode tokens read the KV cache; prompt tokens attend to half their prompt
     kv_dev = decode * context * kv_bytes_per_token(model=m, precision=p, context=context) / n_dev

@@ -7,6 +7,12 @@ Steady state of a continuous-batching engine with chunked prefill: every step ca
 (each sequence's prompt is spread over the O steps it lives). Output tokens per second =
 batch / step time (Little's law over the O steps of a sequence).
 
+Beam search (``beams`` > 1, e.g. MLPerf GPT-J, 4 beams): a sequence is one beam. The prompt
+is prefilled once per request and its KV blocks are shared by the request's beams (paged KV
+with copy-on-write, as in vLLM, Kwon et al. 2023, arXiv:2309.06180, Sec. 4.4, and TensorRT-LLM),
+so each beam carries I / beams prompt tokens of prefill work and of KV memory while its
+attention still reads the whole context.
+
 Queueing: prompt admission is modelled as a single server with utilisation rho = lambda /
 lambda_max; the mean wait scales as 1 / (1 - rho) (M/M/1, Kleinrock 1975, Vol. 1 Sec. 3.2),
 the fitted ``ttft_k`` absorbs the engine's scheduling granularity and ``ttft_tail`` /
@@ -36,27 +42,30 @@ class OperatingPoint:
     rate_rps: float
 
 
-def kv_per_sequence_bytes(dep: Deployment, *, input_tokens: float, output_tokens: float) -> float:
+def kv_per_sequence_bytes(dep: Deployment, *, input_tokens: float, output_tokens: float,
+                          beams: int = 1) -> float:
     ctx = input_tokens + output_tokens / 2.0
-    return kv_bytes_per_token(model=dep.model, precision=dep.precision, context=ctx) * ctx
+    held = input_tokens / beams + output_tokens / 2.0  # the prompt's blocks are shared by beams
+    return kv_bytes_per_token(model=dep.model, precision=dep.precision, context=ctx) * held
 
 
 def batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
-                output_tokens: float) -> int:
+                output_tokens: float, beams: int = 1) -> int:
     """Most sequences that fit memory on this replica, capped by the stack's batch limit."""
     n = max_sequences(hw=dep.hw, devices=dep.devices, weights_total_bytes=dep.weights_total_bytes(),
                       kv_per_seq_bytes=kv_per_sequence_bytes(dep, input_tokens=input_tokens,
-                                                             output_tokens=output_tokens),
+                                                             output_tokens=output_tokens,
+                                                             beams=beams),
                       reserve=profile.mem_reserve)
     return min(n, profile.batch_cap)
 
 
 def steady_step(dep: Deployment, profile: EfficiencyProfile, *, batch: float,
-                input_tokens: float, output_tokens: float) -> StepTime:
+                input_tokens: float, output_tokens: float, beams: int = 1) -> StepTime:
+    per_seq = batch / max(output_tokens, 1.0) / beams  # requests admitted per step
     return iteration_time(dep=dep, profile=profile, decode=batch,
                           context=input_tokens + output_tokens / 2.0,
-                          prefill_tokens=batch * input_tokens / max(output_tokens, 1.0),
-                          prefill_seqs=batch / max(output_tokens, 1.0))
+                          prefill_tokens=per_seq * input_tokens, prefill_seqs=per_seq)
 
 
 def prefill_alone_s(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float) -> float:
@@ -74,9 +83,11 @@ def _batches(limit: int) -> list[int]:
 
 
 def offline(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
-            output_tokens: float, batch: int | None = None) -> OperatingPoint:
-    """Maximum output tokens/s of one replica (all requests queued)."""
-    limit = batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens)
+            output_tokens: float, batch: int | None = None, beams: int = 1) -> OperatingPoint:
+    """Maximum output tokens/s of one replica (all requests queued; with beam search, tokens
+    of every beam and ``rate_rps`` in beams per second)."""
+    limit = batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
+                        beams=beams)
     if batch is not None:
         limit = min(limit, batch)
     if limit < 1:
@@ -84,7 +95,7 @@ def offline(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
     best: tuple[float, int, StepTime] | None = None
     for b in _batches(limit):
         st = steady_step(dep, profile, batch=b, input_tokens=input_tokens,
-                         output_tokens=output_tokens)
+                         output_tokens=output_tokens, beams=beams)
         tput = b / st.time_s
         if best is None or tput > best[0] * 1.0001:
             best = (tput, b, st)
@@ -99,7 +110,7 @@ def offline(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
 
 def at_rate(dep: Deployment, profile: EfficiencyProfile, *, rate_rps: float, input_tokens: float,
             output_tokens: float, capacity_rps: float, limit: int, batch0: float = 1.0,
-            prefill_s: float | None = None) -> OperatingPoint:
+            prefill_s: float | None = None, beams: int = 1) -> OperatingPoint:
     """Latency at a given arrival rate (requests/s) on one replica.
 
     Sequences in service obey Little's law over their service time only (prefill plus O
@@ -111,10 +122,11 @@ def at_rate(dep: Deployment, profile: EfficiencyProfile, *, rate_rps: float, inp
     pf = prefill_alone_s(dep, profile, input_tokens=input_tokens) if prefill_s is None \
         else prefill_s
     b = min(max(batch0, 1.0), float(limit))
-    st = steady_step(dep, profile, batch=b, input_tokens=input_tokens, output_tokens=output_tokens)
+    st = steady_step(dep, profile, batch=b, input_tokens=input_tokens, output_tokens=output_tokens,
+                     beams=beams)
     for _ in range(40):
         st = steady_step(dep, profile, batch=b, input_tokens=input_tokens,
-                         output_tokens=output_tokens)
+                         output_tokens=output_tokens, beams=beams)
         nb = min(max(rate_rps * (pf + output_tokens * st.time_s), 1.0), float(limit))
         if abs(nb - b) < 1e-3 * b:
             b = nb
@@ -128,7 +140,8 @@ def at_rate(dep: Deployment, profile: EfficiencyProfile, *, rate_rps: float, inp
 
 
 def slo_batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
-                    output_tokens: float, tpot_p99_s: float | None, limit: int) -> int:
+                    output_tokens: float, tpot_p99_s: float | None, limit: int,
+                    beams: int = 1) -> int:
     """Largest batch whose p99 TPOT meets the limit (engines are configured this way for a
     latency-bounded service); at least 1."""
     if tpot_p99_s is None:
@@ -137,7 +150,7 @@ def slo_batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens
     while lo < hi:
         mid = (lo + hi + 1) // 2
         st = steady_step(dep, profile, batch=mid, input_tokens=input_tokens,
-                         output_tokens=output_tokens)
+                         output_tokens=output_tokens, beams=beams)
         if st.time_s * profile.tpot_tail <= tpot_p99_s:
             lo = mid
         else:
@@ -147,15 +160,16 @@ def slo_batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens
 
 def server(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
            output_tokens: float, ttft_p99_s: float | None, tpot_p99_s: float | None,
-           batch: int | None = None) -> OperatingPoint | None:
+           batch: int | None = None, beams: int = 1) -> OperatingPoint | None:
     """Highest rate whose p99 TTFT and TPOT meet the limits (None if even a trickle fails)."""
-    full = batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens)
+    full = batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
+                       beams=beams)
     if batch:
         full = min(full, batch)
     limit = slo_batch_limit(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
-                            tpot_p99_s=tpot_p99_s, limit=full)
+                            tpot_p99_s=tpot_p99_s, limit=full, beams=beams)
     off = offline(dep, profile, input_tokens=input_tokens, output_tokens=output_tokens,
-                  batch=limit)
+                  batch=limit, beams=beams)
     cap = off.rate_rps
 
     def ok(p: OperatingPoint) -> bool:
@@ -168,7 +182,7 @@ def server(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: float,
     def run(rate: float) -> OperatingPoint:
         p = at_rate(dep, profile, rate_rps=rate, input_tokens=input_tokens,
                     output_tokens=output_tokens, capacity_rps=cap, limit=limit,
-                    batch0=last[0], prefill_s=pf)
+                    batch0=last[0], prefill_s=pf, beams=beams)
         last[0] = p.batch
         return p
 

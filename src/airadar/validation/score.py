@@ -31,7 +31,7 @@ def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int
     est = est_mod.estimate(model=q.model, hw=q.hw, count=q.count, precision=q.precision,
                            sparsity=DENSE, input_tokens=q.input_tokens,
                            output_tokens=q.output_tokens, mode="offline", stack=q.stack,
-                           layout=lay, profile=prof)
+                           layout=lay, profile=prof, beams=q.beams)
     dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
                      tp=est.layout.tp, pp=est.layout.pp)
     assert est.throughput_output_tokens_per_s is not None
@@ -66,13 +66,14 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
     dep, replicas, off_tput = _llm_offline_dep(q, prof)
     if q.mode == "offline" and q.target == "tok_s":
         return off_tput
+    beams = q.beams
     limit = serving.slo_batch_limit(
         dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens,
-        tpot_p99_s=q.tpot_slo_s,
+        tpot_p99_s=q.tpot_slo_s, beams=beams,
         limit=serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                                  output_tokens=q.output_tokens))
+                                  output_tokens=q.output_tokens, beams=beams))
     cap_rps = serving.offline(dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens,
-                              batch=limit).rate_rps
+                              batch=limit, beams=beams).rate_rps
     if q.mode == "single-stream":
         op = serving.single_stream(dep, prof, input_tokens=q.input_tokens,
                                    output_tokens=q.output_tokens * q.beams)
@@ -82,14 +83,17 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
             q.mode == "server" or q.rate_rps):
         def replica() -> operating.ReplicaModel:
             full = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                                       output_tokens=q.output_tokens)
+                                       output_tokens=q.output_tokens, beams=beams)
             return operating.replica(dep, prof, input_tokens=q.input_tokens,
                                      output_tokens=q.output_tokens, max_batch=full)
 
+        # with beam search a simulated request is one beam holding its share of the prompt
+        # (prefill work and KV blocks); the replica's steps still see the whole context
+        beam_input = q.input_tokens / beams
         if q.mode == "server":
             hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
-                                 output_tokens=q.output_tokens).rate_rps
-            pt = operating.server_capacity(replica(), input_tokens=q.input_tokens,
+                                 output_tokens=q.output_tokens, beams=beams).rate_rps
+            pt = operating.server_capacity(replica(), input_tokens=beam_input,
                                            output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
                                            tpot_p99_s=q.tpot_slo_s, hi_rps=hi, fixed_lengths=fixed)
             if pt is None:
@@ -101,7 +105,7 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         pt = memo.get(key) if memo is not None else None
         if pt is None:  # the replica is built only for a run not simulated yet
             pt = operating.at_rate(replica(), rate_rps=q.rate_rps / replicas * q.beams,
-                                   input_tokens=q.input_tokens, output_tokens=q.output_tokens,
+                                   input_tokens=beam_input, output_tokens=q.output_tokens,
                                    fixed_lengths=fixed)
             if memo is not None:
                 memo[key] = pt
@@ -111,7 +115,7 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
     if q.mode == "server":
         op_s = serving.server(dep, prof, input_tokens=q.input_tokens,
                               output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
-                              tpot_p99_s=q.tpot_slo_s)
+                              tpot_p99_s=q.tpot_slo_s, beams=beams)
         if op_s is None:
             raise AiradarError("predicted infeasible under the SLOs")
         return op_s.throughput_tok_s * replicas / q.beams
@@ -120,7 +124,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         return _burst(q, dep, prof, replicas)
     rate = q.rate_rps / replicas * q.beams
     op = serving.at_rate(dep, prof, rate_rps=rate, input_tokens=q.input_tokens,
-                         output_tokens=q.output_tokens, capacity_rps=cap_rps, limit=limit)
+                         output_tokens=q.output_tokens, capacity_rps=cap_rps, limit=limit,
+                         beams=beams)
     return {"tok_s": op.throughput_tok_s * replicas / q.beams, "ttft_mean": op.ttft_mean_s,
             "ttft_p99": op.ttft_p99_s, "tpot_mean": op.tpot_mean_s,
             "tpot_p99": op.tpot_p99_s}[q.target]
@@ -138,7 +143,7 @@ def step_at_measured_batch(q: Query, prof: EfficiencyProfile) -> float:
     dep, replicas, _ = _llm_offline_dep(q, prof.with_values(batch_cap=cap))
     b = max(q.rate_rps / replicas * q.beams * q.output_tokens * q.measured, 1.0)
     return serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
-                               output_tokens=q.output_tokens).time_s
+                               output_tokens=q.output_tokens, beams=q.beams).time_s
 
 
 def _burst(q: Query, dep: Deployment, prof: EfficiencyProfile, replicas: int) -> float:
@@ -149,10 +154,10 @@ def _burst(q: Query, dep: Deployment, prof: EfficiencyProfile, replicas: int) ->
         raise AiradarError("all-at-once run without its request count")
     n = float(found.group(1))
     limit = serving.batch_limit(dep, prof, input_tokens=q.input_tokens,
-                                output_tokens=q.output_tokens)
+                                output_tokens=q.output_tokens, beams=q.beams)
     b = max(1.0, min(float(limit), n / replicas))
     st = serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
-                             output_tokens=q.output_tokens)
+                             output_tokens=q.output_tokens, beams=q.beams)
     waves = max(n / replicas / b, 1.0)
     wave_s = q.output_tokens * st.time_s
     pf = serving.prefill_alone_s(dep, prof, input_tokens=q.input_tokens * b)
