@@ -46,3 +46,28 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
     f.write_text("a,b\n1,2\n")
     r = run_cli("validate", str(f))
     assert r.returncode == 2 and "column" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_rows_of_a_submitter_engine_are_scored_under_its_own_profile() -> None:
+    """MLPerf v5.1 MI300X/MI325X rows run "Mango LLMBoost" (calibration.csv V01051 onward):
+    a stack family airadar has no engine model of, but a fitted profile (gpu/mango). Its rows
+    are scored (under that profile where no profile of the device itself is more specific),
+    not skipped as an unknown stack (they were, silently, so
+    the profile was never fitted); a stack with neither is still refused."""
+    from airadar.errors import SpecError
+    from airadar.perf.profiles import check_stack
+    from airadar.validation.score import score
+
+    rows = [r for r in read_rows(CALIBRATION) if r["stack"].startswith("Mango LLMBoost")
+            and r["unit"] == "tokens/s" and "total token" not in r["metric"]]
+    assert len(rows) >= 10
+    queries, _, _ = map_rows(rows)
+    scored, skipped = score(queries, profiles=None)
+    assert len(scored) == len(queries) == len(rows), skipped
+    assert any(s.profile.startswith("gpu/mango") for s in scored)
+    try:
+        check_stack("foo 1.0")
+    except SpecError as e:
+        assert "mango" in str(e) and "vllm" in str(e)
+    else:
+        raise AssertionError("an unknown stack was accepted")

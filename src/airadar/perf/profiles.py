@@ -165,11 +165,25 @@ def served_family(stack: str) -> str:
     return next((s for s, eng in SERVED_STACKS.items() if eng == fam), fam)
 
 
+def profiled_families() -> tuple[str, ...]:
+    """Stack families with a fitted profile (``<class>/<family>...`` keys), e.g. an MLPerf
+    submitter's own engine that calibration rows named."""
+    return tuple(sorted({k.split("/")[1].split("@")[0] for k in load_profiles()
+                         if "/" in k} - {"*"} - set(KNOWN_STACKS)))
+
+
 def check_stack(stack: str | None, field: str = "stack") -> None:
-    """An unknown stack is an error naming the known ones (not a silent spec-only profile)."""
-    if stack is not None and stack_family(stack) not in KNOWN_STACKS:
+    """An unknown stack is an error naming the known ones (not a silent spec-only profile);
+    known = a modelled family or one with a fitted profile."""
+    if stack is None:
+        return
+    fam = stack_family(stack)
+    if fam in KNOWN_STACKS:
+        return
+    extra = profiled_families()
+    if fam not in extra:
         raise SpecError(field, stack, "a stack of one of the families "
-                        + ", ".join(KNOWN_STACKS))
+                        + ", ".join(KNOWN_STACKS + extra))
 
 
 def default_stack(hw_class: str, vendor: str) -> str:

@@ -9,11 +9,12 @@ bounded by its own roofline (Williams, Waterman & Patterson 2009, "Roofline", CA
 * **dense GEMMs** (attention projections, dense MLPs, shared experts, output projection):
   2 x parameters FLOPs per token (Kaplan et al. 2020, Table 1) in the format the weights are
   quantized to (FP8/FP4/INT8 tensor cores), against the weight bytes read once per step.
-  The format's datasheet peak is scaled by what its kernels measurably reach relative to FP8
-  on the same GPU (``catalog/data/gemm_kernels.yaml``, from the kernel timings aiconfigurator
-  ships, ``scripts/fit_gemm_kernels.py``): datasheet peaks double from BF16 to FP8 to FP4,
-  kernels do not (H100 FP8 GEMMs reach 0.65x the fraction of peak BF16 ones do; B200 FP4
-  0.74x FP8's), and the profiles are fitted mostly on FP8 rows.
+  The fitted efficiency is scaled by what the format's kernels measurably reach relative to
+  FP8 on the same GPU, capped at the datasheet peak (``catalog/data/gemm_kernels.yaml``, from
+  the kernel timings aiconfigurator ships, ``scripts/fit_gemm_kernels.py``): datasheet
+  peaks double from BF16 to FP8 to FP4, kernels do not (H100 FP8 GEMMs reach 0.65x the
+  fraction of peak BF16 ones do; B200 FP4 0.74x FP8's), and the profiles are fitted mostly
+  on FP8 rows.
   The achieved fraction of peak grows with the tokens per step M (the GEMM's M dimension):
   ``ce(M) = ce_prefill x M / (M + gemm_m_half)`` (profiles fitted on published rows); host
   profiles fitted by phase (``gemm_m_half = 0``) blend ``ce_prefill`` and ``ce_decode`` by
