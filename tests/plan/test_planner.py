@@ -203,3 +203,26 @@ def test_p50_limits_are_applied() -> None:
     (p50 limits used to be accepted and ignored)."""
     with pytest.raises(InfeasibleError, match="TPOT p50"):
         plan(_sc(**{"workload.slo": {"tpot_p50_ms": 0.5}}), detail=False)
+
+
+def test_a_tiny_demand_still_gets_a_replica() -> None:
+    """A 1e-9 req/s class sits inside HiGHS's feasibility tolerance (1e-7): the mix came back
+    with no replica and $0/h, and the saving against the single-type fleet divided by zero
+    (found by the scenario-numbers property test). Any demand is served by at least one
+    replica of the cheapest type able to carry it."""
+    import numpy as np
+
+    from airadar.plan.hetero import FleetType, solve_mix
+
+    types = [FleetType(label=f"t{i}", hw_id="h100-sxm", precision="fp8",
+                       devices_per_replica=1, site="s", term="on-demand",
+                       usd_per_replica_hour=usd) for i, usd in enumerate((2.0, 1.0))]
+    caps = np.array([[10.0, 5.0], [4.0, 0.0]])  # t1 cannot serve the second class
+    for demand in (np.array([1e-9, 0.0]), np.array([1e-9, 1e-9]), np.array([6.0, 2.0])):
+        sol = solve_mix(types, caps, demand)
+        assert sol is not None
+        x, cost = sol
+        served = [sum(x[t] * caps[t, c] for t in range(2)) >= demand[c] for c in range(2)]
+        assert all(served) and cost > 0, (demand, x)
+    x, cost = solve_mix(types, caps, np.array([1e-9, 0.0])) or (None, None)
+    assert cost == 1.0  # one replica of the cheaper type

@@ -87,6 +87,10 @@ def solve_mix(types: list[FleetType], caps: np.ndarray, demand: np.ndarray
     subject to sum_t y_tc = demand_c and sum_c y_tc / cap_tc <= x_t. Returns (x, cost)."""
     nt, nc = caps.shape
     nv = nt + nt * nc
+    # in units of the smallest class demand, so that routing is above the solver's tolerance
+    pos = demand[demand > 0]
+    k = 1.0 / float(pos.min()) if pos.size and pos.min() < 1.0 else 1.0
+    demand, caps = demand * k, caps * k
     cost = np.concatenate([[t.usd_per_replica_hour for t in types], np.zeros(nt * nc)])
     a_eq = np.zeros((nc, nv))
     for c in range(nc):
@@ -110,6 +114,12 @@ def solve_mix(types: list[FleetType], caps: np.ndarray, demand: np.ndarray
     if res.x is None or not res.success:
         return None
     x = np.round(res.x[:nt])
+    # the solver's feasibility tolerance (1e-7) can still leave a tiny load on no replica:
+    # every type that carries load gets the replicas that load needs
+    y = np.clip(res.x[nt:].reshape(nt, nc), 0.0, None)
+    safe = np.where(caps > 0, caps, np.inf)
+    load = (y / safe).sum(axis=1)
+    x = np.maximum(x, np.where(load > 0, np.maximum(np.ceil(load - 1e-9), 1.0), 0.0))
     return x, float(cost[:nt] @ x)
 
 
@@ -141,7 +151,8 @@ def mixed_fleet(model: ModelSpec, wl: Workload, types: list[FleetType], hw_looku
     single = []
     for i, t in enumerate(types):
         if np.all(caps[i] > 0):
-            n = math.ceil(float(np.sum(demand / caps[i])) - 1e-9)
+            # at least one replica for any demand (a 1e-9 req/s peak rounded to none)
+            n = max(1, math.ceil(float(np.sum(demand / caps[i])) - 1e-9))
             single.append((n * t.usd_per_replica_hour, i, n))
     best_single = min(single) if single else None
     sol = solve_mix(types, caps, demand) if len(types) else None
@@ -162,7 +173,7 @@ def mixed_fleet(model: ModelSpec, wl: Workload, types: list[FleetType], hw_looku
         x, cost = sol
         res["mix"] = {"replicas": {types[i].label: int(v) for i, v in enumerate(x) if v > 0},
                       "usd_per_hour": cost}
-        if best_single:
+        if best_single and best_single[0] > 0:
             res["saving_vs_single"] = 1 - cost / best_single[0]
         if ranked_best:
             res["compared_with"] = {"label": ranked_best[0], "usd_per_hour": ranked_best[1],
