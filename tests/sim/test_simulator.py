@@ -133,17 +133,32 @@ def test_cli_contract_and_bad_input(tmp_path: Path) -> None:
 
 
 def test_least_loaded_router_beats_round_robin_on_bursts() -> None:
-    """With bursty arrivals and mixed lengths, joining the least-loaded replica keeps p99 TTFT
-    at or below round-robin's."""
+    """With bursty arrivals and mixed lengths on replicas that queue (a batch cap of 8), joining
+    the least-loaded replica cuts p99 TTFT against round-robin (0.74x here at 70% load). The
+    load is set from the replica's own simulated capacity, so the test does not hang on the
+    shipped profiles; with a batch of hundreds a replica hardly queues at any stable load and
+    the two routers differ by noise (within 5% from 120 to 500 req/s)."""
+    from dataclasses import replace
+
+    small = replace(RM, max_batch=8)
+    rng = np.random.default_rng(5)
+    n = 2000
+    burst = Requests(arrival_s=np.zeros(n), input_tokens=lengths("lognormal:600:1.0", n, rng,
+                                                                 name="i"),
+                     output_tokens=lengths("lognormal:150:1.0", n, rng, name="o"))
+    full = simulate(burst, SimConfig(replica=small))
+    cap_rps = full["throughput_output_tokens_per_s"] / float(np.mean(burst.output_tokens))
     rng = np.random.default_rng(5)
     n = 6000
-    req = Requests(arrival_s=arrivals(kind="gamma", rate_rps=120, n=n, rng=rng, burstiness=3),
+    req = Requests(arrival_s=arrivals(kind="gamma", rate_rps=0.7 * 4 * cap_rps, n=n, rng=rng,
+                                      burstiness=3),
                    input_tokens=lengths("lognormal:600:1.0", n, rng, name="i"),
                    output_tokens=lengths("lognormal:150:1.0", n, rng, name="o"))
-    rr = simulate(req, SimConfig(replica=RM, replicas=4, router="round-robin"))
-    ll = simulate(req, SimConfig(replica=RM, replicas=4, router="least-loaded"))
+    rr = simulate(req, SimConfig(replica=small, replicas=4, router="round-robin"))
+    ll = simulate(req, SimConfig(replica=small, replicas=4, router="least-loaded"))
     assert ll["completed"] + ll["dropped"] == n
-    assert ll["ttft_s"]["p99"] <= rr["ttft_s"]["p99"]
+    assert ll["ttft_s"]["p99"] < 0.9 * rr["ttft_s"]["p99"]
+    assert ll["ttft_s"]["mean"] < rr["ttft_s"]["mean"]
 
 
 def test_recompute_preemption_when_the_cache_runs_out() -> None:
