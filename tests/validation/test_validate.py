@@ -71,3 +71,22 @@ def test_rows_of_a_submitter_engine_are_scored_under_its_own_profile() -> None:
         assert "mango" in str(e) and "vllm" in str(e)
     else:
         raise AssertionError("an unknown stack was accepted")
+
+
+def test_scoring_in_processes_gives_the_same_predictions() -> None:
+    """Scoring in worker processes (validate and calibrate use the usable CPUs) gives exactly the
+    predictions and skip reasons of scoring in this process: rows of one measured run stay in
+    one worker and share its simulated run. 60 Server/latency rows of MLPerf v5.1 (H200,
+    Llama 2 70B) plus their Offline rows."""
+    from airadar.validation import score as score_mod
+
+    rows = [r for r in read_rows(CALIBRATION) if "llama2-70b" in r["scenario"]
+            and "H200-SXM" in r["hardware"] and "v5.1" in r["source"]]
+    queries, _, _ = map_rows(rows)
+    sim = [q for q in queries if q.mode in ("server", "rate")]
+    assert len(sim) >= score_mod.PARALLEL_MIN_SIMULATED
+    one, skip1 = score_mod.score(queries, workers=1)
+    two, skip2 = score_mod.score(queries, workers=2)
+    assert skip1 == skip2
+    assert [(s.query.id, s.predicted, s.profile) for s in one] == \
+        [(s.query.id, s.predicted, s.profile) for s in two]

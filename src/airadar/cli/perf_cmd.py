@@ -112,19 +112,31 @@ def _table_groups(summary: dict, group: str) -> Table:
     return t
 
 
+WORKERS_HELP = ("processes that score rows (default: the usable CPUs, at most 8; 1 = this "
+                "process); the results do not depend on it")
+
+
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and not 1 <= workers <= 256:
+        raise SpecError("--workers", workers, "an integer from 1 to 256")
+
+
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="CSV in the column format of calibration.csv"),
     as_json: bool = typer.Option(False, "--json"),
     spec_only: bool = typer.Option(False, "--spec-only", help="ignore fitted profiles"),
+    workers: int = typer.Option(None, "--workers", metavar="<int>",
+                                help=WORKERS_HELP),
 ) -> None:
     """Predict every row of a measurement file that maps, and report the errors."""
     from airadar.validation.rows import map_rows, read_rows
     from airadar.validation.score import score, summary
 
+    _check_workers(workers)
     rows = read_rows(file)
     queries, skipped, _ = map_rows(rows)
-    scored, skipped2 = score(queries, profiles={} if spec_only else None)
+    scored, skipped2 = score(queries, profiles={} if spec_only else None, workers=workers)
     for k, v in skipped2.items():
         skipped[k] = skipped.get(k, 0) + v
     sm = summary(scored)
@@ -173,6 +185,7 @@ def calibrate(
                              "(default: $AIRADAR_HOME/profiles.yaml)"),
     report: Path = typer.Option(None, "--report", help="also write the JSON report here"),
     as_json: bool = typer.Option(False, "--json"),
+    workers: int = typer.Option(None, "--workers", metavar="<int>", help=WORKERS_HELP),
 ) -> None:
     """Fit the profile tree; report per subset the error cross-validated by hardware, forward
     in time, and in-sample, each with its worst model and worst hardware."""
@@ -193,6 +206,7 @@ def calibrate(
 
     if (from_csv is None) == (from_store is None):
         raise SpecError("--from-csv/--from-store", None, "exactly one of them")
+    _check_workers(workers)
     if from_store is not None:
         _calibrate_store(from_store, out, report, as_json)
         return
@@ -209,7 +223,7 @@ def calibrate(
     # each fold and the forward test then see only what their training rows fit
     queries = with_dataset_lengths(queries, prior_input_tokens())
     t0 = time.time()
-    spec_scored, _ = score(queries, profiles={})
+    spec_scored, _ = score(queries, profiles={}, workers=workers)
     cv_scored: list = []
     fw_scored: list = []
     fw_lengths: dict[str, float] = {}
@@ -224,7 +238,7 @@ def calibrate(
             train = [q for q in queries if q.hw.id not in held]
             test = [q for q in queries if q.hw.id in held]
             profs, lengths = fit_profiles(train)
-            sc, _ = score(with_dataset_lengths(test, lengths), profs)
+            sc, _ = score(with_dataset_lengths(test, lengths), profs, workers=workers)
             cv_scored += sc
             for s in sc:
                 residuals.setdefault(s.profile, []).append(s.log_ratio)
@@ -233,7 +247,8 @@ def calibrate(
         if fw_test:
             prog.update(task, description=f"forward: fit before {forward}, predict {forward}")
             fw_profs, fw_lengths = fit_profiles(fw_train)
-            fw_scored, _ = score(with_dataset_lengths(fw_test, fw_lengths), fw_profs)
+            fw_scored, _ = score(with_dataset_lengths(fw_test, fw_lengths), fw_profs,
+                                 workers=workers)
             prog.advance(task)
         prog.update(task, description="fitting on all rows")
         fitted, lengths = fit_profiles(queries)
@@ -242,8 +257,9 @@ def calibrate(
     # the same forward profiles, with each dataset's mean input length as fitted on all rows
     # (a property of the benchmark, not of the systems): separates "unknown prompt lengths"
     # from "efficiencies that do not carry forward"
-    fw_known, _ = score(with_dataset_lengths(fw_test, lengths), fw_profs) if fw_test else ([], {})
-    fit_scored, _ = score(with_dataset_lengths(queries, lengths), final)
+    fw_known, _ = score(with_dataset_lengths(fw_test, lengths), fw_profs,
+                        workers=workers) if fw_test else ([], {})
+    fit_scored, _ = score(with_dataset_lengths(queries, lengths), final, workers=workers)
 
     def coverage(items: list) -> float | None:
         if not items:

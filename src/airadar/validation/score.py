@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
 import statistics
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,18 +191,81 @@ class Scored:
         return self.low <= self.query.measured <= self.high
 
 
+#: the share of the rows' cost each kind of row takes (a Server capacity search is several
+#: simulated runs; a row at a measured rate one; everything else a closed form)
+_COST = {"server": 6.0, "rate": 1.0}
+#: below this many simulated rows the rows are scored in this process
+PARALLEL_MIN_SIMULATED = 40
+
+
+def _predict_chunk(items: list[tuple[int, Query, EfficiencyProfile]]
+                   ) -> list[tuple[int, float | str]]:
+    """Predict a chunk of rows with one memo (rows of one measured run share its simulated run):
+    each index with its prediction or the reason it cannot be predicted."""
+    memo: dict[tuple[Any, ...], Any] = {}
+    out: list[tuple[int, float | str]] = []
+    for i, q, prof in items:
+        try:
+            out.append((i, predict(q, prof, memo=memo)))
+        except AiradarError as exc:
+            out.append((i, str(exc)))
+    return out
+
+
+def default_workers() -> int:
+    """Processes for scoring: the CPUs this process may use, at most 8."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def _chunks(items: list[tuple[int, Query, EfficiencyProfile]], n: int
+            ) -> list[list[tuple[int, Query, EfficiencyProfile]]]:
+    """Rows of one measured run (one source) stay together; groups are dealt, costliest first,
+    into ``n`` chunks of about equal cost."""
+    groups: dict[str, list[tuple[int, Query, EfficiencyProfile]]] = defaultdict(list)
+    for it in items:
+        groups[it[1].source].append(it)
+
+    def cost(g: list[tuple[int, Query, EfficiencyProfile]]) -> float:
+        return sum(_COST.get(q.mode, 0.02) for _, q, _ in g)
+
+    bins: list[tuple[float, int]] = [(0.0, k) for k in range(n)]
+    out: list[list[tuple[int, Query, EfficiencyProfile]]] = [[] for _ in range(n)]
+    for g in sorted(groups.values(), key=cost, reverse=True):
+        load, k = min(bins)
+        out[k].extend(g)
+        bins[k] = (load + cost(g), k)
+    return [c for c in out if c]
+
+
 def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = None,
-          ) -> tuple[list[Scored], dict[str, int]]:
-    """Predict every query with its profile (given mapping, else the shipped lookup)."""
+          workers: int | None = None) -> tuple[list[Scored], dict[str, int]]:
+    """Predict every query with its profile (given mapping, else the shipped lookup).
+
+    The simulated rows dominate (a Server row is a capacity search over simulated runs); with
+    ``workers`` > 1 (default: the usable CPUs, at most 8) and enough of them, rows are scored in
+    that many processes. Profiles are chosen here, so the workers need no state of this
+    process; the results do not depend on the number of workers."""
+    items = [(i, q, _profile_for(q, profiles)) for i, q in enumerate(queries)]
+    n = default_workers() if workers is None else max(1, workers)
+    simulated = sum(1 for q in queries if q.mode in _COST and q.model.is_llm)
+    if n > 1 and simulated >= PARALLEL_MIN_SIMULATED:
+        parts = _chunks(items, n * 4)
+        with ProcessPoolExecutor(max_workers=n,
+                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+            results = [r for part in ex.map(_predict_chunk, parts) for r in part]
+    else:
+        results = _predict_chunk(items)
+    by_index = dict(results)
     out: list[Scored] = []
     skipped: dict[str, int] = {}
-    memo: dict[tuple[Any, ...], Any] = {}
-    for q in queries:
-        prof = _profile_for(q, profiles)
-        try:
-            p = predict(q, prof, memo=memo)
-        except AiradarError as exc:
-            skipped[str(exc)] = skipped.get(str(exc), 0) + 1
+    for i, q, prof in items:
+        p = by_index[i]
+        if isinstance(p, str):
+            skipped[p] = skipped.get(p, 0) + 1
             continue
         if not (p > 0 and math.isfinite(p)):
             skipped["prediction not finite"] = skipped.get("prediction not finite", 0) + 1
