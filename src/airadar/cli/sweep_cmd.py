@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,9 +78,10 @@ def sweep(
             executor = RayExecutor(ray)
             n_workers = int(executor.cluster["cpus"])
         else:
+            from airadar.distributed import usable_cpus
             from airadar.distributed.local import LocalExecutor
 
-            n_workers = workers or os.cpu_count() or 1
+            n_workers = workers or usable_cpus()
             executor = LocalExecutor(n_workers)
         task = prog.add_task("sweep", total=spec.futures)
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import re
 import statistics
 from collections import defaultdict
@@ -12,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from airadar.distributed import usable_cpus
 from airadar.errors import AiradarError
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
@@ -213,12 +213,8 @@ def _predict_chunk(items: list[tuple[int, Query, EfficiencyProfile]]
 
 
 def default_workers() -> int:
-    """Processes for scoring: the CPUs this process may use, at most 8."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
+    """Processes for scoring: the usable CPUs, at most 8."""
+    return min(usable_cpus(), 8)
 
 
 def _chunks(items: list[tuple[int, Query, EfficiencyProfile]], n: int
