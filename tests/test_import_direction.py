@@ -5,9 +5,9 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "airadar"
-LAYER = {"errors": 0, "units": 0, "registry": 0, "specs": 0, "catalog": 1, "perf": 2, "validation": 3,
-         "sim": 3, "cost": 3, "policy": 3, "plan": 4, "sweep": 5, "distributed": 6, "report": 6, "cli": 7,
-         "bench": 1}
+LAYER = {"errors": 0, "units": 0, "registry": 0, "host": 0, "specs": 0, "catalog": 1, "perf": 2,
+         "validation": 3, "sim": 3, "cost": 3, "policy": 3, "plan": 4, "sweep": 5, "distributed": 6,
+         "report": 6, "cli": 7, "bench": 1}
 HEAVY = ("torch", "ray", "plotly", "llama_cpp", "onnxruntime")
 
 

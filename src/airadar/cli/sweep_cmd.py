@@ -78,8 +78,8 @@ def sweep(
             executor = RayExecutor(ray)
             n_workers = int(executor.cluster["cpus"])
         else:
-            from airadar.distributed import usable_cpus
             from airadar.distributed.local import LocalExecutor
+            from airadar.host import usable_cpus
 
             n_workers = workers or usable_cpus()
             executor = LocalExecutor(n_workers)

@@ -11,8 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from airadar.distributed import usable_cpus
 from airadar.errors import AiradarError
+from airadar.host import usable_cpus
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
 from airadar.perf.parallelism import Layout
