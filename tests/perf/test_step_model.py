@@ -215,3 +215,73 @@ def test_kernel_factors_match_the_tables_they_cite() -> None:
     data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
     path = sorted((data / "b200_sxm" / "gemm" / "trtllm").glob("*/gemm_perf.parquet"))[-1]
     assert mod.factors(path, "b200")["fp4"]["factor"] == pytest.approx(0.738, abs=1e-3)
+
+
+def test_allreduce_uses_the_measured_curve_of_its_gpu() -> None:
+    """TensorRT-LLM's all-reduce across 8 H200s takes 25.7 us for 524,288 BF16 elements
+    (1 MiB) and 3.0 us for a small message (aiconfigurator 0.12.0, systems/data/h200_sxm/
+    comm/trtllm/1.3.0rc20/custom_allreduce_perf.parquet): about 3x a ring at the datasheet's
+    NVLink rate, which the step model used to assume."""
+    from airadar.perf.parallelism import allreduce_source, allreduce_time_s, ring_allreduce_time_s
+
+    hw = resolve.hardware("h200-sxm")
+    t = allreduce_time_s(hw=hw, group=8, message_bytes=1048576)
+    assert t == pytest.approx(25.7e-6, rel=0.01)
+    assert allreduce_time_s(hw=hw, group=8, message_bytes=256) == pytest.approx(3.0e-6, rel=0.05)
+    ring = ring_allreduce_time_s(message_bytes=1048576, group=8,
+                                 bandwidth_bytes_per_s=hw.scale_up_bandwidth_bytes_per_s)
+    assert t > 2.5 * ring
+    assert "measured (8 GPUs)" in allreduce_source(hw, 8)
+    # between table points: monotone in the message size
+    sizes = [2.0 ** k for k in range(8, 31)]
+    times = [allreduce_time_s(hw=hw, group=8, message_bytes=s) for s in sizes]
+    assert times == sorted(times)
+    # past the largest message: the last measured bandwidth
+    big = allreduce_time_s(hw=hw, group=8, message_bytes=2 ** 32)
+    assert big == pytest.approx(4 * allreduce_time_s(hw=hw, group=8, message_bytes=2 ** 30))
+
+
+def test_allreduce_carries_to_other_devices_by_link_bandwidth() -> None:
+    """A device without a table (MI300X) takes the reference GPU's measured curve with the
+    message rescaled by the ratio of their catalog links; a group size without a table
+    (8 GB200s; their table has 2 and 4) the nearest group's curve, rescaled by the ring's
+    2 (t-1)/t; beyond the scale-up domain, a ring at the scale-out rate."""
+    from airadar.perf.parallelism import allreduce_source, allreduce_time_s, link_bandwidth
+
+    ref = resolve.hardware("h200-sxm")
+    mi = resolve.hardware("mi300x")
+    s = 4e6
+    scale = link_bandwidth(ref, 8) / link_bandwidth(mi, 8)
+    assert allreduce_time_s(hw=mi, group=8, message_bytes=s) == pytest.approx(
+        allreduce_time_s(hw=ref, group=8, message_bytes=s * scale))
+    assert "h200-sxm's measured curve" in allreduce_source(mi, 8)
+    gb = resolve.hardware("gb200")
+    assert allreduce_time_s(hw=gb, group=8, message_bytes=s) == pytest.approx(
+        allreduce_time_s(hw=gb, group=4, message_bytes=s * (7 / 8) / (3 / 4)))
+    out = ref.scale_up_max_devices * 2
+    assert "scale-out" in allreduce_source(ref, out)
+    assert allreduce_time_s(hw=ref, group=out, message_bytes=s) > allreduce_time_s(
+        hw=ref, group=8, message_bytes=s)
+
+
+def test_comm_table_matches_the_tables_it_cites() -> None:
+    """Recomputed from aiconfigurator's shipped table (only where airadar[peers] is
+    installed), the shipped curve is what the script derives."""
+    pytest.importorskip("aiconfigurator_core")
+    pytest.importorskip("pandas")
+    import importlib.util
+    from pathlib import Path
+
+    import aiconfigurator_core
+
+    from airadar.perf.parallelism import _comm_tables
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("fit_comm_kernels",
+                                                  root / "scripts" / "fit_comm_kernels.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
+    path = data / "b200_sxm" / "comm" / "trtllm" / mod.VERSION / "custom_allreduce_perf.parquet"
+    assert mod.curves(path)[8] == _comm_tables()["hardware"]["b200"]["groups"][8]

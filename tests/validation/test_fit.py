@@ -99,3 +99,36 @@ def test_unknown_input_length_is_a_dataset_assumption() -> None:
     assert all(q.input_assumed and q.dataset == "llama3.1-405b" for q in queries)
     assert len({q.input_tokens for q in queries}) == 1
     assert any("mean input" in a for a in queries[0].assumptions)
+
+
+def test_latency_and_throughput_intervals_are_sized_apart() -> None:
+    """Each band is the conformal 80% quantile of its own kind of held-out residual: a
+    profile whose throughput misses by about 10% and whose TTFT/TPOT miss by about 2x gets a
+    narrow throughput band and a wide latency band, not one band sized by the mixture."""
+    import math
+
+    from airadar.validation.fit import with_sigma
+
+    p = EfficiencyProfile(key="gpu/x", fitted=("ce_prefill",))
+    thr = [0.1 * (-1) ** i for i in range(20)]
+    lat = [math.log(2.0) * (-1) ** i for i in range(20)]
+    out = with_sigma({"gpu/x": p}, {"gpu/x": thr}, {"gpu/x": lat})["gpu/x"]
+    assert out.sigma_log == pytest.approx(0.1 / 1.2816)
+    assert out.sigma_log_latency == pytest.approx(math.log(2.0) / 1.2816)
+    # a profile with too few latency rows takes the pooled latency residuals, not 0.5
+    few = with_sigma({"gpu/x": p, "gpu/y": replace(p, key="gpu/y")},
+                     {"gpu/x": thr, "gpu/y": thr}, {"gpu/x": lat, "gpu/y": lat[:3]})
+    assert few["gpu/y"].sigma_log_latency == pytest.approx(math.log(2.0) / 1.2816)
+    # the shipped file keeps both
+    assert "sigma_log_latency" in profiles_to_yaml({"gpu/x": out}, {})["profiles"]["gpu/x"]
+
+
+def test_a_latency_row_is_scored_against_the_latency_band() -> None:
+    from airadar.validation.score import sigma_for
+
+    rows = _rows(lambda r: r["metric"].startswith("TTFT") or r["metric"].startswith("Offline"))
+    q, _, _ = map_rows(rows[:40])
+    prof = EfficiencyProfile(key="k", sigma_log=0.1, sigma_log_latency=0.7)
+    kinds = {x.target: sigma_for(x, prof) for x in q}
+    assert kinds.get("tok_s") == 0.1
+    assert any(t.startswith("ttft") and s == 0.7 for t, s in kinds.items())

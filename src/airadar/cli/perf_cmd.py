@@ -202,7 +202,7 @@ def calibrate(
         with_sigma,
     )
     from airadar.validation.rows import map_rows, prior_input_tokens, read_rows
-    from airadar.validation.score import score, subsets, summary
+    from airadar.validation.score import score, sigma_for, subsets, summary
 
     if (from_csv is None) == (from_store is None):
         raise SpecError("--from-csv/--from-store", None, "exactly one of them")
@@ -228,6 +228,7 @@ def calibrate(
     fw_scored: list = []
     fw_lengths: dict[str, float] = {}
     residuals: dict[str, list[float]] = {}
+    latency_residuals: dict[str, list[float]] = {}
     split = folds_by_hardware(queries, folds) if folds else []
     fw_train, fw_test = forward_split(queries, forward) if forward != "none" else ([], [])
     if forward != "none" and not fw_test:
@@ -241,7 +242,9 @@ def calibrate(
             sc, _ = score(with_dataset_lengths(test, lengths), profs, workers=workers)
             cv_scored += sc
             for s in sc:
-                residuals.setdefault(s.profile, []).append(s.log_ratio)
+                into = residuals if s.query.target in ("tok_s", "samples_s") \
+                    else latency_residuals
+                into.setdefault(s.profile, []).append(s.log_ratio)
             prog.advance(task)
         fw_profs: dict = {}
         if fw_test:
@@ -252,7 +255,7 @@ def calibrate(
             prog.advance(task)
         prog.update(task, description="fitting on all rows")
         fitted, lengths = fit_profiles(queries)
-        final = with_sigma(fitted, residuals) if residuals else fitted
+        final = with_sigma(fitted, residuals, latency_residuals) if residuals else fitted
         prog.advance(task)
     # the same forward profiles, with each dataset's mean input length as fitted on all rows
     # (a property of the benchmark, not of the systems): separates "unknown prompt lengths"
@@ -264,8 +267,8 @@ def calibrate(
     def coverage(items: list) -> float | None:
         if not items:
             return None
-        inside = sum(1 for s in items if abs(s.log_ratio) <= Z80 * final.get(
-            s.profile, final["*/*"]).sigma_log)
+        inside = sum(1 for s in items if abs(s.log_ratio) <= Z80 * sigma_for(
+            s.query, final.get(s.profile, final["*/*"])))
         return inside / len(items)
 
     llm_thr = [q for q in queries if q.model.is_llm and q.target == "tok_s"]

@@ -52,6 +52,8 @@ class Estimate:
     step_breakdown_s: dict[str, float] = field(default_factory=dict)
     #: (TTFT p50, TPOT p50) read off simulated requests, when the simulator made the figures
     simulated_p50_s: tuple[float, float] | None = None
+    #: log-space spread of latency predictions (the profile's ``sigma_log_latency``)
+    latency_sigma: float = 0.5
 
     @property
     def ttft_p50_s(self) -> float:
@@ -80,8 +82,10 @@ class Estimate:
             "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
             "throughput_output_tokens_per_s": self.throughput_output_tokens_per_s,
             "throughput_samples_per_s": self.throughput_samples_per_s,
-            "ttft_s": {"mean": self.ttft_mean_s, "p50": self.ttft_p50_s, "p99": self.ttft_p99_s},
-            "tpot_s": {"mean": self.tpot_mean_s, "p50": self.tpot_p50_s, "p99": self.tpot_p99_s},
+            "ttft_s": {"mean": self.ttft_mean_s, "p50": self.ttft_p50_s, "p99": self.ttft_p99_s,
+                       "p99_interval": _interval(self.ttft_p99_s, self.latency_sigma)},
+            "tpot_s": {"mean": self.tpot_mean_s, "p50": self.tpot_p50_s, "p99": self.tpot_p99_s,
+                       "p99_interval": _interval(self.tpot_p99_s, self.latency_sigma)},
             "e2e_s": {"mean": self.e2e_mean_s},
             "percentiles": P50_METHOD if self.simulated_p50_s is None
             else "p50, mean and p99 of the simulated requests (airadar.sim)",
@@ -158,6 +162,10 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile,
     }[kind]
     out: dict[str, Any] = {
         "kind": kind, "profile_status": why, "interval": interval,
+        "latency_interval": "80% p99 TTFT/TPOT bands from the cross-validated residuals of "
+                            f"latency rows (log-space spread {profile.sigma_log_latency:.3g})"
+                            if kind in ("calibrated", "inherited") else
+                            f"80% if a log-space spread of {profile.sigma_log_latency:g} holds",
         "profile": profile.key, "profile_fitted_on": profile.fitted_on,
         "profile_fitted_fields": list(profile.fitted),
         "profile_inherited_fields": dict(profile.inherited),
@@ -256,6 +264,7 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
             batch=op.batch * lay.replicas, memory_bytes=mem * lay.replicas,
             memory_capacity_bytes=sum(t.capacity_bytes for t in hw.memory_tiers) * count,
             bottleneck=op.step.bottleneck, interval=_interval(tput, prof.sigma_log),
+            latency_sigma=prof.sigma_log_latency,
             provenance=provenance(model, hw, prof, precision),
             step_breakdown_s={"compute": op.step.compute_s, "memory": op.step.memory_s,
                               "interconnect": op.step.comm_s, "overhead": op.step.overhead_s},
@@ -315,6 +324,7 @@ def _estimate_nonllm(*, model: ModelSpec, hw: HardwareSpec, count: int, precisio
         max_batch=int(b), batch=b, memory_bytes=weights * count,
         memory_capacity_bytes=sum(t_.capacity_bytes for t_ in hw.memory_tiers) * count,
         bottleneck=t.bottleneck, interval=_interval(tput, profile.sigma_log),
+        latency_sigma=profile.sigma_log_latency,
         provenance=provenance(model, hw, profile),
         step_breakdown_s={"compute": t.compute_s, "memory": t.memory_s, "overhead": t.overhead_s},
     )

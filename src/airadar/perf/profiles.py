@@ -77,8 +77,11 @@ class EfficiencyProfile:
     tpot_tail: float = 1.0
     batch_cap: int = 2048
     mem_reserve: float = 0.10
-    #: log-space residual spread from cross-validation (for the uncertainty interval)
+    #: log-space residual spread from cross-validation (for the uncertainty interval) of
+    #: throughput predictions, and of latency ones (TTFT, TPOT, per-query latency), which
+    #: miss by more: a latency at a given rate amplifies the capacity's error near saturation
     sigma_log: float = 0.5
+    sigma_log_latency: float = 0.5
     provenance: str = "spec"
     fitted_on: str = ""
     #: fields this profile's own rows set; the rest come from ``inherited``

@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +85,21 @@ def request_classes(wl: Workload) -> tuple[list[tuple[str, float, float, float]]
                                                 "below the mean to derive classes from)")
 
 
+@contextlib.contextmanager
+def _solver_output_to_stderr() -> Iterator[None]:
+    """HiGHS (inside scipy) prints some diagnostics with C printf on file descriptor 1, e.g.
+    "HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", which would
+    corrupt ``plan --json`` and the plan's table; send them to stderr while it solves."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def solve_mix(types: list[FleetType], caps: np.ndarray, demand: np.ndarray
               ) -> tuple[np.ndarray, float] | None:
     """Integer replicas x_t and continuous class routing y_tc minimising sum cost_t x_t,
@@ -107,10 +126,11 @@ def solve_mix(types: list[FleetType], caps: np.ndarray, demand: np.ndarray
         for c in range(nc):
             if caps[t, c] <= 0:
                 ub[nt + t * nc + c] = 0.0
-    res = milp(c=cost, constraints=[LinearConstraint(a_eq, demand, demand),
-                                    LinearConstraint(a_cap, -np.inf, 0.0)],
-               integrality=np.concatenate([np.ones(nt), np.zeros(nt * nc)]),
-               bounds=Bounds(np.zeros(nv), ub), options={"time_limit": 10.0})
+    with _solver_output_to_stderr():
+        res = milp(c=cost, constraints=[LinearConstraint(a_eq, demand, demand),
+                                        LinearConstraint(a_cap, -np.inf, 0.0)],
+                   integrality=np.concatenate([np.ones(nt), np.zeros(nt * nc)]),
+                   bounds=Bounds(np.zeros(nv), ub), options={"time_limit": 10.0})
     if res.x is None or not res.success:
         return None
     x = np.round(res.x[:nt])

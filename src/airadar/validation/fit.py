@@ -305,15 +305,18 @@ def forward_split(rows: list[Query], test_round: str) -> tuple[list[Query], list
     return train, test
 
 
-def with_sigma(profiles: dict[str, EfficiencyProfile], residuals: dict[str, list[float]]
+def with_sigma(profiles: dict[str, EfficiencyProfile], residuals: dict[str, list[float]],
+               latency_residuals: dict[str, list[float]] | None = None
                ) -> dict[str, EfficiencyProfile]:
-    """Set each profile's interval width from its held-out log residuals, split-conformal
+    """Set each profile's interval widths from its held-out log residuals, split-conformal
     style: the ceil((n + 1) x 0.8) / n quantile of |residual| (Vovk et al. 2005; the finite-
     sample correction makes the 80% band cover at least 80% of new rows), falling back to the
-    pooled residuals for groups with fewer than 10."""
-    pooled = [abs(v) for vs in residuals.values() for v in vs]
+    pooled residuals for groups with fewer than 10. Throughput rows (``residuals``) set
+    ``sigma_log``; latency rows (TTFT, TPOT, per-query latency; ``latency_residuals``) set
+    ``sigma_log_latency``, so neither band is sized by the other's errors."""
+    lat = latency_residuals or {}
 
-    def sig(vals: list[float]) -> float:
+    def sig(vals: list[float], pooled: list[float]) -> float:
         if len(vals) < 10:
             vals = pooled
         if not vals:
@@ -322,7 +325,11 @@ def with_sigma(profiles: dict[str, EfficiencyProfile], residuals: dict[str, list
         level = min(1.0, math.ceil((n + 1) * 0.8) / n)
         return float(np.quantile(np.abs(vals), level) / 1.2816)
 
-    return {k: replace(p, sigma_log=sig(residuals.get(k, []))) for k, p in profiles.items()}
+    pooled = [abs(v) for vs in residuals.values() for v in vs]
+    pooled_lat = [abs(v) for vs in lat.values() for v in vs] or pooled
+    return {k: replace(p, sigma_log=sig(residuals.get(k, []), pooled),
+                       sigma_log_latency=sig(lat.get(k, []), pooled_lat))
+            for k, p in profiles.items()}
 
 
 def profiles_to_yaml(profiles: dict[str, EfficiencyProfile], meta: dict[str, Any]) -> dict[str, Any]:
@@ -330,7 +337,8 @@ def profiles_to_yaml(profiles: dict[str, EfficiencyProfile], meta: dict[str, Any
     out: dict[str, Any] = {}
     for k, p in sorted(profiles.items()):
         row: dict[str, Any] = {f: round(float(getattr(p, f)), 6) for f in p.fitted}
-        row.update(sigma_log=round(p.sigma_log, 6), fitted=list(p.fitted),
+        row.update(sigma_log=round(p.sigma_log, 6),
+                   sigma_log_latency=round(p.sigma_log_latency, 6), fitted=list(p.fitted),
                    provenance=p.provenance, fitted_on=p.fitted_on)
         out[k] = row
     return {"meta": meta, "profiles": out}

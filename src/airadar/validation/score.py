@@ -266,12 +266,14 @@ def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = 
         if not (p > 0 and math.isfinite(p)):
             skipped["prediction not finite"] = skipped.get("prediction not finite", 0) + 1
             continue
-        lo, hi = est_mod._interval(p, prof.sigma_log)
-        if q.target not in ("tok_s", "samples_s"):
-            lo, hi = p * math.exp(-est_mod.Z80 * prof.sigma_log), p * math.exp(
-                est_mod.Z80 * prof.sigma_log)
+        lo, hi = est_mod._interval(p, sigma_for(q, prof))
         out.append(Scored(query=q, predicted=p, profile=prof.key, low=lo, high=hi))
     return out, skipped
+
+
+def sigma_for(q: Query, prof: EfficiencyProfile) -> float:
+    """The interval width that applies to the row's metric: throughput or latency."""
+    return prof.sigma_log if q.target in ("tok_s", "samples_s") else prof.sigma_log_latency
 
 
 def _profile_for(q: Query, profiles: dict[str, EfficiencyProfile] | None) -> EfficiencyProfile:
