@@ -56,12 +56,12 @@ def curves(path: Path) -> dict[int, list[list[float]]]:
 
 
 def main() -> int:
-    try:
-        import aiconfigurator_core
-    except ImportError:
-        print("aiconfigurator-core is not installed: pip install -e '.[peers]'", file=sys.stderr)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fit_gemm_kernels import peer_data
+
+    data = peer_data()
+    if data is None:
         return 2
-    data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
     table: dict[str, dict] = {}
     for sysname, hid in SYSTEMS.items():
         path = data / sysname / "comm" / "trtllm" / VERSION / "custom_allreduce_perf.parquet"

@@ -76,13 +76,21 @@ def factors(path: Path, hid: str) -> dict[str, dict[str, float | int]]:
     return out
 
 
-def main() -> int:
+def peer_data() -> Path | None:
+    """aiconfigurator's per-GPU table directory (``systems/data``), or None (with a message)
+    when ``airadar[peers]`` is not installed."""
     try:
         import aiconfigurator_core
     except ImportError:
         print("aiconfigurator-core is not installed: pip install -e '.[peers]'", file=sys.stderr)
+        return None
+    return Path(aiconfigurator_core.__file__).parent / "systems" / "data"
+
+
+def main() -> int:
+    data = peer_data()
+    if data is None:
         return 2
-    data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
     table: dict[str, dict] = {}
     for sysname, hid in SYSTEMS.items():
         paths = sorted((data / sysname / "gemm" / "trtllm").glob("*/gemm_perf.parquet"))

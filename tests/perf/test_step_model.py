@@ -15,6 +15,24 @@ PROF = EfficiencyProfile(key="test", ce_prefill=0.6, gemm_m_half=64.0, me=0.8, o
                          ovh_layer_s=0.0, batch_cap=2048)
 
 
+def _peer_script(name: str):  # type: ignore[no-untyped-def]
+    """A ``scripts/`` module that reads aiconfigurator's tables, and the tables' directory
+    (the test skips where ``airadar[peers]`` is not installed)."""
+    pytest.importorskip("aiconfigurator_core")
+    pytest.importorskip("pandas")
+    import importlib.util
+    from pathlib import Path
+
+    import aiconfigurator_core
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(name, root / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, Path(aiconfigurator_core.__file__).parent / "systems" / "data"
+
+
 def _offline(model: str, hw: str, n: int, prec: str, inp: float, out: float) -> float:
     dep = Deployment(model=resolve.model(model), hw=resolve.hardware(hw),
                      precision=Precision.parse(prec), sparsity=Sparsity(), tp=n)
@@ -199,20 +217,7 @@ def test_kernel_factor_file_is_sourced_and_bounded() -> None:
 def test_kernel_factors_match_the_tables_they_cite() -> None:
     """Recomputed from aiconfigurator's shipped tables (only where airadar[peers] is
     installed), the shipped factors are what the script derives."""
-    pytest.importorskip("aiconfigurator_core")
-    pytest.importorskip("pandas")
-    import importlib.util
-    from pathlib import Path
-
-    import aiconfigurator_core
-
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("fit_gemm_kernels",
-                                                  root / "scripts" / "fit_gemm_kernels.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
+    mod, data = _peer_script("fit_gemm_kernels")
     path = sorted((data / "b200_sxm" / "gemm" / "trtllm").glob("*/gemm_perf.parquet"))[-1]
     assert mod.factors(path, "b200")["fp4"]["factor"] == pytest.approx(0.738, abs=1e-3)
 
@@ -267,21 +272,8 @@ def test_allreduce_carries_to_other_devices_by_link_bandwidth() -> None:
 def test_comm_table_matches_the_tables_it_cites() -> None:
     """Recomputed from aiconfigurator's shipped table (only where airadar[peers] is
     installed), the shipped curve is what the script derives."""
-    pytest.importorskip("aiconfigurator_core")
-    pytest.importorskip("pandas")
-    import importlib.util
-    from pathlib import Path
-
-    import aiconfigurator_core
-
     from airadar.perf.parallelism import _comm_tables
 
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("fit_comm_kernels",
-                                                  root / "scripts" / "fit_comm_kernels.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    data = Path(aiconfigurator_core.__file__).parent / "systems" / "data"
+    mod, data = _peer_script("fit_comm_kernels")
     path = data / "b200_sxm" / "comm" / "trtllm" / mod.VERSION / "custom_allreduce_perf.parquet"
     assert mod.curves(path)[8] == _comm_tables()["hardware"]["b200"]["groups"][8]
