@@ -52,11 +52,16 @@ class Layout:
         return f"TP{self.tp}xPP{self.pp}x{self.replicas}"
 
 
+def in_scale_up(hw: HardwareSpec, group: int) -> bool:
+    """Whether ``group`` devices fit one scale-up domain (NVLink, Infinity Fabric, ICI)."""
+    return group <= hw.scale_up_max_devices and hw.scale_up_bandwidth_bytes_per_s > 0
+
+
 def link_bandwidth(hw: HardwareSpec, group: int) -> float:
     """Per-device one-way bandwidth available to a group of ``group`` devices."""
     if group <= 1:
         return float("inf")
-    if group <= hw.scale_up_max_devices and hw.scale_up_bandwidth_bytes_per_s > 0:
+    if in_scale_up(hw, group):
         return hw.scale_up_bandwidth_bytes_per_s
     return max(hw.scale_out_bandwidth_bytes_per_s, 1e8)
 
@@ -120,7 +125,7 @@ def allreduce_source(hw: HardwareSpec, group: int) -> str:
     """Where the all-reduce time of ``group`` devices of ``hw`` comes from."""
     if group <= 1:
         return "none (one device)"
-    if group > hw.scale_up_max_devices or hw.scale_up_bandwidth_bytes_per_s <= 0:
+    if not in_scale_up(hw, group):
         return "ring over the scale-out network at the catalog rate"
     t = _comm_tables()
     own = _curve(hw.id, group)
@@ -136,7 +141,7 @@ def allreduce_time_s(*, hw: HardwareSpec, group: int, message_bytes: float) -> f
     if group <= 1:
         return 0.0
     bw = link_bandwidth(hw, group)
-    if group > hw.scale_up_max_devices or hw.scale_up_bandwidth_bytes_per_s <= 0:
+    if not in_scale_up(hw, group):
         return ring_allreduce_time_s(message_bytes=message_bytes, group=group,
                                      bandwidth_bytes_per_s=bw)
     own = _curve(hw.id, group)
