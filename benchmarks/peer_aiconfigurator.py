@@ -2,6 +2,7 @@
 
     pip install -e '.[peers]'                      # aiconfigurator==0.12.0 from PyPI
     python benchmarks/peer_aiconfigurator.py [--limit N] [--out rows.json]
+    python benchmarks/peer_aiconfigurator.py --deepseek   # MLPerf v5.1 DeepSeek-R1 Offline rows
 
 Peer: aiconfigurator 0.12.0 (ai-dynamo/aiconfigurator on GitHub, with its aiconfigurator-core
 0.12.0 wheel), licence Apache-2.0 (``License-Expression: Apache-2.0`` in both wheels' metadata;
@@ -50,6 +51,15 @@ are timed per prediction with ``time.perf_counter`` around the call that turns t
 a prediction (airadar: ``map_rows([row])`` + ``score``; aiconfigurator: ``cli_exp``), after
 imports; first calls include each tool's lazy loading (aiconfigurator's per-system tables).
 APE = |predicted - measured| / measured.
+
+``--deepseek`` asks both tools instead for the MLPerf v5.1 DeepSeek-R1 Offline rows of
+``data/calibration.csv`` on B200, GB200 and GB300 (NVFP4, TensorRT): the model that airadar
+over-predicts most. aiconfigurator is given the DeepSeek-V3 config it bundles (R1 has the same
+architecture, ``catalog/data/models.yaml``), NVFP4 GEMMs and experts, an FP8 KV cache and
+BF16 context attention (its B200 tables have no FP8 context MLA), one 8-GPU instance with
+experts over all 8 (EP8) and its own choice of attention tensor x data parallelism (TP x DP =
+8), the dataset's mean lengths (800 in, the row's mean output out, as airadar uses them),
+no latency limit; its tokens/s per GPU x the row's GPU count is the prediction.
 """
 
 from __future__ import annotations
@@ -333,12 +343,82 @@ def run(rows: list[dict[str, str]], peer: Peer, progress: Callable[[int, int], N
             rec |= {"tp": int(row["device_count"]), "moe": "mixtral" in row["model"].lower()}
             aic = {"error": "airadar could not map the row: " + next(iter(skipped), "?")}
         for res in (air, aic):
-            if "predicted" in res and res["predicted"] > 0 and math.isfinite(res["predicted"]):
+            if "predicted" in res and 0 < float(res["predicted"]) < math.inf:
                 res["ape"] = abs(res["predicted"] - rec["measured_tok_s"]) / rec["measured_tok_s"]
         rec |= {"airadar": air, PEER: aic}
         results.append(rec)
         progress(i + 1, len(rows))
     return results
+
+
+#: airadar hardware id -> aiconfigurator system, for the DeepSeek-R1 rows (``--deepseek``)
+DEEPSEEK_SYSTEMS = {"b200": "b200_sxm", "gb200": "gb200", "gb300": "gb300"}
+DEEPSEEK_CONFIG = "deepseek-ai/DeepSeek-V3"
+
+
+def deepseek_rows(path: Path) -> list[dict[str, str]]:
+    from airadar.validation.rows import read_rows
+
+    return [r for r in read_rows(path)
+            if r["scenario"].startswith("MLPerf Offline (deepseek-r1")
+            and "inference_results_v5.1" in r["source"]]
+
+
+def deepseek_peer(peer: Peer, q: Any) -> dict[str, Any]:
+    """aiconfigurator's tokens/s for one DeepSeek-R1 Offline row (see the module docstring)."""
+    system = DEEPSEEK_SYSTEMS.get(q.hw.id)
+    if system is None:
+        return {"error": f"no {q.hw.id} system in {PEER} {peer.version}"}
+    exp = {"serving_mode": "agg", "model_path": DEEPSEEK_CONFIG, "system_name": system,
+           "backend_name": "trtllm", "backend_version": peer.backend_version(system),
+           "total_gpus": 8, "isl": int(q.input_tokens), "osl": int(q.output_tokens),
+           "ttft": NO_LIMIT_MS, "tpot": NO_LIMIT_MS, "pareto_sweep": False,
+           "free_gpu_memory_fraction": KV_FRACTION, "agg_num_gpu_candidates": [8],
+           "agg_tp_candidates": [1, 2, 4, 8], "agg_pp_candidates": [1],
+           "agg_dp_candidates": [1, 2, 4, 8], "agg_moe_tp_candidates": [1],
+           "agg_moe_ep_candidates": [8], "gemm_quant_mode": "nvfp4", "moe_quant_mode": "nvfp4",
+           "kvcache_quant_mode": "fp8", "fmha_quant_mode": "bfloat16"}
+    peer.quiet.last = ""
+    t0 = time.perf_counter()
+    try:
+        res = peer.api.cli_exp(config={"row": exp}, top_n=1)
+        best = res.best_configs["row"].iloc[0]
+    except Exception as exc:  # the peer's own errors become the row's reason
+        why = peer.quiet.last or f"{type(exc).__name__}: {exc}"
+        return {"error": why.splitlines()[0][:200], "seconds": time.perf_counter() - t0}
+    per_gpu = float(best["tokens/s"]) / 8
+    return {"predicted": per_gpu * q.count, "seconds": time.perf_counter() - t0,
+            "per_gpu": per_gpu, "batch": int(best["bs"]), "tpot_ms": float(best["tpot"]),
+            "parallel": str(best["parallel"]), "backend_version": str(best["version"])}
+
+
+def run_deepseek(rows: list[dict[str, str]], peer: Peer) -> int:
+    from airadar.validation.rows import map_rows
+
+    print(f"MLPerf v5.1 DeepSeek-R1 Offline rows: {len(rows)}; {PEER} {peer.version}")
+    print(f"{'row':7} {'hardware':8} {'GPUs':>4} {'measured':>10} {'airadar':>10} {'ratio':>6} "
+          f"{PEER + ' (layout, batch/GPU)':>34} {'ratio':>6}")
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        queries, skipped, _ = map_rows([row])
+        if not queries:
+            print(f"{row['id']:7} airadar could not map the row: {next(iter(skipped), '?')}")
+            continue
+        q, meas = queries[0], float(row["value"])
+        air, aic = airadar_predict(row), deepseek_peer(peer, q)
+        cells = []
+        for tool, res in (("airadar", air), (PEER, aic)):
+            if "predicted" in res:
+                ratios[tool].append(res["predicted"] / meas)
+                cells.append((f"{res['predicted']:,.0f}", f"{res['predicted'] / meas:.2f}"))
+            else:
+                cells.append((res.get("error", "?")[:60], ""))
+        how = f"({aic['parallel']}, {aic['batch']})" if "parallel" in aic else ""
+        print(f"{row['id']:7} {q.hw.id:8} {q.count:4d} {meas:10,.0f} {cells[0][0]:>10} "
+              f"{cells[0][1]:>6} {cells[1][0] + ' ' + how:>34} {cells[1][1]:>6}")
+    for tool, rs in ratios.items():
+        print(f"{tool}: median predicted/measured {statistics.median(rs):.2f} over {len(rs)} rows")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,12 +428,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="run at most N table rows, spread evenly over the table")
     ap.add_argument("--out", type=Path, default=None, help="write per-row results as JSON here")
     ap.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    ap.add_argument("--deepseek", action="store_true",
+                    help="the MLPerf v5.1 DeepSeek-R1 Offline rows instead (see the docstring)")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="peer-aic-") as tmp:
         peer = Peer(Path(tmp))  # exits 2 with one line when aiconfigurator is absent
         if peer.version != PEER_VERSION:
             print(f"note: written for {PEER} {PEER_VERSION}, running {peer.version}", file=sys.stderr)
+        if args.deepseek:
+            rows = deepseek_rows(args.csv)
+            if not rows:
+                print(f"error: no MLPerf v5.1 DeepSeek-R1 Offline rows in {args.csv}",
+                      file=sys.stderr)
+                return 2
+            return run_deepseek(rows, peer)
         table = table_rows(args.csv)
         if not table:
             print(f"error: no TensorRT-LLM perf-overview offline rows in {args.csv}", file=sys.stderr)
