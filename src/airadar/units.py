@@ -79,7 +79,11 @@ def joules_to_kwh(energy_j: float) -> float:
     return energy_j / J_PER_KWH
 
 
-# Bytes per element of each numeric format airadar knows.
+# Bytes per element of each numeric format airadar knows. Block-scaled formats count their
+# scales: FP4 is NVFP4, 16 E2M1 values sharing one FP8 (E4M3) scale = 4.5 bits per value
+# (NVIDIA, "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", technical
+# blog, June 2025; the per-tensor FP32 scale is negligible); MXFP4 (OCP Microscaling Formats
+# spec v1.0: 32 values per E8M0 scale, 4.25 bits) is counted at the same 4.5 bits, 6% heavy.
 BYTES_PER_ELEMENT: dict[str, float] = {
     "fp32": 4.0,
     "tf32": 4.0,
@@ -88,6 +92,6 @@ BYTES_PER_ELEMENT: dict[str, float] = {
     "fp8": 1.0,
     "int8": 1.0,
     "fp6": 0.75,
-    "fp4": 0.5,
+    "fp4": 0.5625,
     "int4": 0.5,
 }
