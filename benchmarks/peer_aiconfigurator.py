@@ -236,18 +236,21 @@ class Peer:
             exp |= modes if t["moe"] else {k: v for k, v in modes.items() if k != "moe_quant_mode"}
         return exp
 
-    def predict(self, t: dict[str, Any], q: Any) -> dict[str, Any]:
-        exp = self.experiment(t, q)
+    def best(self, exp: dict[str, Any]) -> tuple[Any, float, str]:
+        """(rank-1 configuration or None, seconds of the call, the peer's error or "")."""
         self.quiet.last = ""
         t0 = time.perf_counter()
         try:
             res = self.api.cli_exp(config={"row": exp}, top_n=1)
-            best = res.best_configs["row"].iloc[0]
+            return res.best_configs["row"].iloc[0], time.perf_counter() - t0, ""
         except Exception as exc:  # the peer's own errors become the row's reason
-            dt = time.perf_counter() - t0
             why = self.quiet.last or f"{type(exc).__name__}: {exc}"
-            return {"error": why.splitlines()[0][:200], "seconds": dt}
-        dt = time.perf_counter() - t0
+            return None, time.perf_counter() - t0, why.splitlines()[0][:200]
+
+    def predict(self, t: dict[str, Any], q: Any) -> dict[str, Any]:
+        best, dt, error = self.best(self.experiment(t, q))
+        if best is None:
+            return {"error": error, "seconds": dt}
         return {"predicted": float(best["tokens/s"]), "seconds": dt,
                 "batch": int(best["bs"]), "ttft_ms": float(best["ttft"]),
                 "tpot_ms": float(best["tpot"]), "parallel": str(best["parallel"]),
@@ -378,16 +381,11 @@ def deepseek_peer(peer: Peer, q: Any) -> dict[str, Any]:
            "agg_dp_candidates": [1, 2, 4, 8], "agg_moe_tp_candidates": [1],
            "agg_moe_ep_candidates": [8], "gemm_quant_mode": "nvfp4", "moe_quant_mode": "nvfp4",
            "kvcache_quant_mode": "fp8", "fmha_quant_mode": "bfloat16"}
-    peer.quiet.last = ""
-    t0 = time.perf_counter()
-    try:
-        res = peer.api.cli_exp(config={"row": exp}, top_n=1)
-        best = res.best_configs["row"].iloc[0]
-    except Exception as exc:  # the peer's own errors become the row's reason
-        why = peer.quiet.last or f"{type(exc).__name__}: {exc}"
-        return {"error": why.splitlines()[0][:200], "seconds": time.perf_counter() - t0}
+    best, dt, error = peer.best(exp)
+    if best is None:
+        return {"error": error, "seconds": dt}
     per_gpu = float(best["tokens/s"]) / 8
-    return {"predicted": per_gpu * q.count, "seconds": time.perf_counter() - t0,
+    return {"predicted": per_gpu * q.count, "seconds": dt,
             "per_gpu": per_gpu, "batch": int(best["bs"]), "tpot_ms": float(best["tpot"]),
             "parallel": str(best["parallel"]), "backend_version": str(best["version"])}
 
