@@ -390,13 +390,15 @@ def deepseek_peer(peer: Peer, q: Any) -> dict[str, Any]:
             "parallel": str(best["parallel"]), "backend_version": str(best["version"])}
 
 
-def run_deepseek(rows: list[dict[str, str]], peer: Peer) -> int:
+def run_deepseek(rows: list[dict[str, str]], peer: Peer, out: Path | None) -> int:
+    """Both tools on the DeepSeek-R1 rows; 1 when the peer predicted none of them."""
     from airadar.validation.rows import map_rows
 
     print(f"MLPerf v5.1 DeepSeek-R1 Offline rows: {len(rows)}; {PEER} {peer.version}")
     print(f"{'row':7} {'hardware':8} {'GPUs':>4} {'measured':>10} {'airadar':>10} {'ratio':>6} "
           f"{PEER + ' (layout, batch/GPU)':>34} {'ratio':>6}")
     ratios: dict[str, list[float]] = defaultdict(list)
+    results: list[dict[str, Any]] = []
     for row in rows:
         queries, skipped, _ = map_rows([row])
         if not queries:
@@ -406,16 +408,26 @@ def run_deepseek(rows: list[dict[str, str]], peer: Peer) -> int:
         air, aic = airadar_predict(row), deepseek_peer(peer, q)
         cells = []
         for tool, res in (("airadar", air), (PEER, aic)):
-            if "predicted" in res:
+            if "predicted" in res and 0 < float(res["predicted"]) < math.inf:
                 ratios[tool].append(res["predicted"] / meas)
                 cells.append((f"{res['predicted']:,.0f}", f"{res['predicted'] / meas:.2f}"))
             else:
-                cells.append((res.get("error", "?")[:60], ""))
+                cells.append((res.get("error", "not a positive finite prediction")[:60], ""))
+        results.append({"id": row["id"], "hardware": q.hw.id, "gpus": q.count,
+                        "measured_tok_s": meas, "airadar": air, PEER: aic})
         how = f"({aic['parallel']}, {aic['batch']})" if "parallel" in aic else ""
         print(f"{row['id']:7} {q.hw.id:8} {q.count:4d} {meas:10,.0f} {cells[0][0]:>10} "
               f"{cells[0][1]:>6} {cells[1][0] + ' ' + how:>34} {cells[1][1]:>6}")
     for tool, rs in ratios.items():
         print(f"{tool}: median predicted/measured {statistics.median(rs):.2f} over {len(rs)} rows")
+    if out:
+        out.write_text(json.dumps({"peer": PEER, "peer_version": peer.version,
+                                   "trtllm_versions": peer.versions, "rows": results},
+                                  indent=1) + "\n")
+        print(f"per-row results: {out}")
+    if not ratios[PEER]:
+        print(f"error: {PEER} predicted none of the {len(rows)} rows", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -423,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--csv", type=Path, default=CSV, help="calibration CSV (default: %(default)s)")
     ap.add_argument("--limit", type=int, default=None,
-                    help="run at most N table rows, spread evenly over the table")
+                    help="run at most N table rows, spread evenly over the table "
+                         "(not with --deepseek, which always runs its 8 rows)")
     ap.add_argument("--out", type=Path, default=None, help="write per-row results as JSON here")
     ap.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     ap.add_argument("--deepseek", action="store_true",
@@ -440,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: no MLPerf v5.1 DeepSeek-R1 Offline rows in {args.csv}",
                       file=sys.stderr)
                 return 2
-            return run_deepseek(rows, peer)
+            return run_deepseek(rows, peer, args.out)
         table = table_rows(args.csv)
         if not table:
             print(f"error: no TensorRT-LLM perf-overview offline rows in {args.csv}", file=sys.stderr)

@@ -79,11 +79,7 @@ def joules_to_kwh(energy_j: float) -> float:
     return energy_j / J_PER_KWH
 
 
-# Bytes per element of each numeric format airadar knows. Block-scaled formats count their
-# scales: FP4 is NVFP4, 16 E2M1 values sharing one FP8 (E4M3) scale = 4.5 bits per value
-# (NVIDIA, "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", technical
-# blog, June 2025; the per-tensor FP32 scale is negligible); MXFP4 (OCP Microscaling Formats
-# spec v1.0: 32 values per E8M0 scale, 4.25 bits) is counted at the same 4.5 bits, 6% heavy.
+# Bytes per element of each numeric format airadar knows (the element alone).
 BYTES_PER_ELEMENT: dict[str, float] = {
     "fp32": 4.0,
     "tf32": 4.0,
@@ -92,6 +88,20 @@ BYTES_PER_ELEMENT: dict[str, float] = {
     "fp8": 1.0,
     "int8": 1.0,
     "fp6": 0.75,
-    "fp4": 0.5625,
+    "fp4": 0.5,
     "int4": 0.5,
 }
+
+# Bytes per element of the block scales a stored tensor (weights, KV cache) of a block-scaled
+# format carries beside its elements. FP4 is NVFP4: 16 E2M1 values share one FP8 (E4M3)
+# scale, 4.5 bits per value (NVIDIA, "Introducing NVFP4 for Efficient and Accurate
+# Low-Precision Inference", technical blog, June 2025; the per-tensor FP32 scale is
+# negligible). MXFP4 (OCP Microscaling Formats spec v1.0: 32 values per E8M0 scale, 4.25 bits)
+# is counted at the same 4.5 bits, 6% heavy. Activations passed between layers and GPUs are
+# counted without scales.
+BLOCK_SCALE_BYTES_PER_ELEMENT: dict[str, float] = {"fp4": 1.0 / 16}
+
+
+def stored_bytes_per_element(fmt: str) -> float:
+    """Bytes one element of a stored tensor in ``fmt`` takes, its block scales included."""
+    return BYTES_PER_ELEMENT[fmt] + BLOCK_SCALE_BYTES_PER_ELEMENT.get(fmt, 0.0)

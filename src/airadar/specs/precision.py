@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from airadar.errors import SpecError
 from airadar.specs.base import Frozen
-from airadar.units import BYTES_PER_ELEMENT
+from airadar.units import BYTES_PER_ELEMENT, stored_bytes_per_element
 
 DTYPES = tuple(BYTES_PER_ELEMENT)
 
@@ -50,7 +50,8 @@ class Precision(Frozen):
 
     @property
     def weight_bytes(self) -> float:
-        return BYTES_PER_ELEMENT[self.weights]
+        """Stored bytes per weight, block scales included (units.stored_bytes_per_element)."""
+        return stored_bytes_per_element(self.weights)
 
     @property
     def activation_bytes(self) -> float:
@@ -58,7 +59,8 @@ class Precision(Frozen):
 
     @property
     def kv_bytes(self) -> float:
-        return BYTES_PER_ELEMENT[self.kv_cache]
+        """Stored bytes per KV-cache element, block scales included."""
+        return stored_bytes_per_element(self.kv_cache)
 
     @classmethod
     def parse(cls, text: str) -> Precision:
