@@ -20,6 +20,15 @@ not: on H100/H200 FP8 GEMMs reach 0.65x the fraction BF16 ones do (1.3x their th
 by the factor of the format they run in; the fitted profiles (mostly FP8 rows) carry the rest.
 A GPU without a table of its own uses the table of the GPU it shares its chip with
 (``same_kernels_as``), else no factor (the datasheet ratio, an assumption).
+
+The same tables give how a GEMM of few rows (a decode step) reads its weights: through the
+GEMMs of at most 16 rows with 1,024 <= N, K <= 32,768 (median over M per (N, K)) the line
+``time = floor + weight bytes / bandwidth`` is fitted per format. ``floor_us`` is the fixed time
+of one kernel (13-15 us for FP8 and FP4 on H100/H200/B200, 3-5 us for BF16) and
+``read_fraction`` the bandwidth over the datasheet's (B200: FP8 0.76, NVFP4 0.50). The step
+model reads weights at ``read_fraction`` relative to FP8's and adds the floor of four GEMM
+kernels per layer; a negative intercept (small matrices served from L40S's large L2) is
+taken as no floor.
 """
 
 from __future__ import annotations
@@ -47,14 +56,46 @@ SAME_KERNELS = {"h100-pcie": "h100-sxm", "h100-nvl": "h100-sxm", "h800-sxm": "h1
 #: aiconfigurator GEMM mode -> airadar format
 MODES = {"bfloat16": "bf16", "fp8": "fp8", "nvfp4": "fp4"}
 M_MIN, NK_MIN, NK_MAX = 256, 2048, 16384
+#: the weight-read regime: a handful of rows (decode steps of few sequences) against per-device
+#: weight matrices of transformer size
+SMALL_M_MAX, READ_NK_MIN, READ_NK_MAX = 16, 1024, 32768
+#: bytes per weight element each mode reads (NVFP4: 4 bits + one FP8 scale per 16 values)
+READ_BYTES = {"bfloat16": 2.0, "fp8": 1.0, "nvfp4": 0.5625}
+
+
+def weight_reads(d, hid: str) -> dict[str, dict[str, float | int]]:
+    """Per mode, the least-squares line ``time = floor + weight bytes / bandwidth`` through the
+    GEMMs of at most SMALL_M_MAX rows (median over M per (N, K)): ``floor_us`` is the fixed
+    time of one GEMM kernel, ``read_fraction`` the bandwidth over the datasheet's."""
+    import numpy as np
+
+    bw = hardware(hid).fast_memory.bandwidth_bytes_per_s
+    out: dict[str, dict[str, float | int]] = {}
+    for mode, fmt in MODES.items():
+        x = d[(d.gemm_dtype == mode) & (d.m <= SMALL_M_MAX) & (d.n >= READ_NK_MIN)
+              & (d.k >= READ_NK_MIN) & (d.n <= READ_NK_MAX) & (d.k <= READ_NK_MAX)]
+        if len(x) < 20:
+            continue
+        x = x.groupby(["n", "k"]).latency.median().reset_index()
+        nbytes = (x.n * x.k * READ_BYTES[mode]).to_numpy(dtype=float)
+        a = np.vstack([np.ones(len(x)), nbytes]).T
+        t = x.latency.to_numpy() * 1e-3
+        (floor_s, s_per_byte), *_ = np.linalg.lstsq(a, t, rcond=None)
+        if floor_s < 0:  # small matrices served from a large L2 (L40S): no floor, line through 0
+            floor_s, s_per_byte = 0.0, float(nbytes @ t / (nbytes @ nbytes))
+        out[fmt] = {"floor_us": round(float(floor_s) * 1e6, 2),
+                    "read_fraction": round(float(1.0 / s_per_byte / bw), 3),
+                    "read_shapes": int(len(x))}
+    return out
 
 
 def factors(path: Path, hid: str) -> dict[str, dict[str, float | int]]:
     import pandas as pd
 
     hw = hardware(hid)
-    d = pd.read_parquet(path)
-    d = d[(d.m >= M_MIN) & (d.n >= NK_MIN) & (d.k >= NK_MIN) & (d.n <= NK_MAX) & (d.k <= NK_MAX)]
+    raw = pd.read_parquet(path)
+    d = raw[(raw.m >= M_MIN) & (raw.n >= NK_MIN) & (raw.k >= NK_MIN) & (raw.n <= NK_MAX)
+            & (raw.k <= NK_MAX)]
     eff = {}
     for mode, fmt in MODES.items():
         peak = hw.peak_flops(fmt)
@@ -64,15 +105,18 @@ def factors(path: Path, hid: str) -> dict[str, dict[str, float | int]]:
             eff[fmt] = pd.Series(e.to_numpy(), index=pd.MultiIndex.from_frame(x[["m", "n", "k"]]))
     if "fp8" not in eff:
         return {}
+    reads = weight_reads(raw, hid)
     out: dict[str, dict[str, float | int]] = {}
     for fmt, e in eff.items():
         if fmt == "fp8":
+            out[fmt] = {**reads.get(fmt, {})}
             continue
         j = pd.concat([e, eff["fp8"]], axis=1, join="inner").dropna()
         ratio = (j.iloc[:, 0] / j.iloc[:, 1]).to_numpy()
         out[fmt] = {"factor": round(float(statistics.median(ratio)), 3), "shapes": int(len(ratio)),
                     "fraction_of_peak": round(float(statistics.median(j.iloc[:, 0])), 3),
-                    "fp8_fraction_of_peak": round(float(statistics.median(j.iloc[:, 1])), 3)}
+                    "fp8_fraction_of_peak": round(float(statistics.median(j.iloc[:, 1])), 3),
+                    **reads.get(fmt, {})}
     return out
 
 
@@ -102,13 +146,17 @@ def main() -> int:
             continue
         rel = path.relative_to(data.parent.parent)
         table[hid] = {"source": f"aiconfigurator {PEER_VERSION} (Apache-2.0) {rel}", **f}
-        print(f"{hid:14s} " + "  ".join(f"{k} {v['factor']:.3f} ({v['shapes']} shapes)"
+        print(f"{hid:14s} " + "  ".join(f"{k} {v.get('factor', 1.0):.3f} read {v.get('read_fraction')}"
+                                        f" floor {v.get('floor_us')} us"
                                         for k, v in f.items()))
     header = ("# GEMM efficiency of each format relative to FP8 on the same GPU and shapes, measured\n"
               "# from aiconfigurator's kernel tables by scripts/fit_gemm_kernels.py (see its docstring).\n"
-              "# perf.roofline multiplies the linear layers' datasheet peak by `factor`.\n")
+              "# perf.roofline multiplies the linear layers' datasheet peak by `factor`, reads their\n"
+              "# weights at `read_fraction` relative to FP8's and adds `floor_us` per GEMM kernel.\n")
     OUT.write_text(header + yaml.safe_dump(
-        {"as_of": "2026-12", "shapes": {"m_min": M_MIN, "nk_min": NK_MIN, "nk_max": NK_MAX},
+        {"as_of": "2026-12", "shapes": {"m_min": M_MIN, "nk_min": NK_MIN, "nk_max": NK_MAX,
+                                        "read_m_max": SMALL_M_MAX, "read_nk_min": READ_NK_MIN,
+                                        "read_nk_max": READ_NK_MAX},
          "same_kernels_as": SAME_KERNELS, "hardware": table}, sort_keys=False))
     print(f"wrote {OUT}")
     return 0

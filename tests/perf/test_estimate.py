@@ -130,3 +130,6 @@ def test_provenance_names_the_kernel_table_behind_the_format_peak() -> None:
     k = e.provenance["kernel_format_factor"]
     assert k["format"] == "fp4" and k["factor"] < 1.0
     assert "b200_sxm/gemm/trtllm" in k["source"]
+    r = e.provenance["kernel_weight_read"]
+    assert r["bandwidth_vs_fp8"] < 1.0 and r["floor_s_per_gemm"] > 0
+    assert "b200_sxm/gemm/trtllm" in r["source"]

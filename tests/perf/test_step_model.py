@@ -230,9 +230,15 @@ def test_kernel_factor_file_is_sourced_and_bounded() -> None:
         resolve.hardware(hid)  # every id is in the catalog
         assert row["source"].startswith("aiconfigurator 0.12.0")
         for fmt, v in row.items():
-            if fmt != "source":
+            if fmt == "source":
+                continue
+            if fmt != "fp8":  # the reference format has no factor of its own
                 assert 0.25 <= v["factor"] <= 2.0, (hid, fmt)
                 assert v["shapes"] > 1000
+            # weight reads: a fraction of the datasheet bandwidth, a floor of tens of us at most
+            assert 0.3 <= v["read_fraction"] <= 1.0, (hid, fmt)
+            assert 0.0 <= v["floor_us"] <= 30.0, (hid, fmt)
+            assert v["read_shapes"] > 100
 
 
 def test_kernel_factors_match_the_tables_they_cite() -> None:
@@ -240,7 +246,54 @@ def test_kernel_factors_match_the_tables_they_cite() -> None:
     installed), the shipped factors are what the script derives."""
     mod, data = _peer_script("fit_gemm_kernels")
     path = sorted((data / "b200_sxm" / "gemm" / "trtllm").glob("*/gemm_perf.parquet"))[-1]
-    assert mod.factors(path, "b200")["fp4"]["factor"] == pytest.approx(0.738, abs=1e-3)
+    f = mod.factors(path, "b200")
+    assert f["fp4"]["factor"] == pytest.approx(0.738, abs=1e-3)
+    assert f["fp4"]["read_fraction"] == pytest.approx(0.497, abs=1e-3)
+    assert f["fp8"]["floor_us"] == pytest.approx(15.09, abs=0.01)
+
+
+def test_fp4_weight_reads_follow_the_kernel_table() -> None:
+    """Decode steps read the weights; NVFP4 stores 0.5625 bytes per weight against FP8's 1,
+    but in B200's kernel table (aiconfigurator 0.12.0, systems/data/b200_sxm/gemm/trtllm/
+    1.3.0rc20/gemm_perf.parquet; GEMMs of <= 16 rows, 1,024 <= N, K <= 32,768) FP4 GEMMs read
+    at 0.497 of the datasheet bandwidth and FP8 ones at 0.758, after a fixed 12.6 us (FP4) and
+    15.1 us (FP8) per kernel. A one-sequence decode step of Llama 3.1 70B in FP4 is therefore
+    well short of the 1.78x over FP8 that the byte count alone gives."""
+    from airadar.perf.roofline import GEMMS_PER_LAYER, kernel_weight_read
+
+    hw = resolve.hardware("b200")
+    rel, floor, where = kernel_weight_read(hw, "fp4")
+    assert rel == pytest.approx(0.497 / 0.758, rel=1e-3)
+    assert floor == pytest.approx(12.6e-6)
+    assert "b200_sxm/gemm/trtllm" in where
+    assert kernel_weight_read(hw, "fp8")[:2] == (1.0, pytest.approx(15.09e-6))
+    assert kernel_weight_read(resolve.hardware("mi300x"), "fp8") == (1.0, 0.0, "none")
+
+    m = resolve.model("llama-3.1-70b")
+    steps = {}
+    for fmt in ("fp4", "fp8"):
+        dep = Deployment(model=m, hw=hw, precision=Precision.parse(fmt), sparsity=Sparsity())
+        steps[fmt] = iteration_time(dep=dep, profile=PROF, decode=1, context=1024,
+                                    prefill_tokens=0).time_s
+    assert steps["fp8"] / steps["fp4"] < 1.5
+    assert steps["fp4"] < steps["fp8"]
+    # every step pays the kernels' floor: 4 GEMMs x 80 layers x 12.6 us
+    assert steps["fp4"] > GEMMS_PER_LAYER * m.num_layers * 12.6e-6
+
+
+def test_gemm_floor_sets_a_small_models_decode_step() -> None:
+    """SmolLM2-135M's weights (30 layers, 0.14 GB in FP8) take 34 us to read from an H200's
+    4.8 TB/s; its 120 FP8 GEMM kernels take 13.36 us each however few their rows (H200 kernel
+    table, aiconfigurator 0.12.0): the floor, not the bandwidth, sets the step."""
+    m, hw = resolve.model("smollm2-135m"), resolve.hardware("h200-sxm")
+    dep = Deployment(model=m, hw=hw, precision=Precision.parse("fp8"), sparsity=Sparsity())
+    st = iteration_time(dep=dep, profile=PROF, decode=1, context=512, prefill_tokens=0)
+    assert st.time_s > 4 * m.num_layers * 13.36e-6
+    none = Deployment(model=m, hw=resolve.hardware("mi300x"), precision=Precision.parse("fp8"),
+                      sparsity=Sparsity())
+    # an accelerator without a kernel table has no measured floor
+    assert iteration_time(dep=none, profile=PROF, decode=1, context=512,
+                          prefill_tokens=0).time_s < st.time_s
 
 
 def test_allreduce_uses_the_measured_curve_of_its_gpu() -> None:

@@ -95,6 +95,12 @@ def estimate(
         where = kf["source"].split(":")[0]
         t.add_row(f"{kf['format']} GEMM peak", f"x{kf['factor']:.3g}",
                   f"of the datasheet's, relative to FP8 ({where}, measured kernels)")
+    kr = est.provenance.get("kernel_weight_read")
+    if kr and kr["floor_s_per_gemm"] > 0:
+        where = kr["source"].split(":")[0]
+        t.add_row(f"{kr['format']} weight reads",
+                  f"x{kr['bandwidth_vs_fp8']:.3g}, {kr['floor_s_per_gemm'] * 1e6:.3g} us/GEMM",
+                  f"bandwidth relative to FP8 and fixed time per GEMM ({where}, measured kernels)")
     t.add_row("figures", "simulated" if "figures" in est.provenance else "steady state",
               "server capacity and percentiles from airadar.sim" if "figures" in est.provenance
               else "closed form of the engine's steady state")

@@ -13,7 +13,7 @@ from airadar.perf import nonllm, serving
 from airadar.perf.memory import usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
 from airadar.perf.profiles import EfficiencyProfile, check_stack, default_stack, select_profile
-from airadar.perf.roofline import Deployment, kernel_format_factor
+from airadar.perf.roofline import Deployment, kernel_format_factor, kernel_weight_read
 from airadar.specs.hardware import HardwareSpec
 from airadar.specs.model import ModelSpec
 from airadar.specs.precision import Precision, Sparsity
@@ -179,6 +179,9 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile,
         fmt = precision.compute_dtype
         factor, where = kernel_format_factor(hw, fmt)
         out["kernel_format_factor"] = {"format": fmt, "factor": factor, "source": where}
+        rel, floor, where = kernel_weight_read(hw, fmt)
+        out["kernel_weight_read"] = {"format": fmt, "bandwidth_vs_fp8": rel,
+                                     "floor_s_per_gemm": floor, "source": where}
     return out
 
 

@@ -18,7 +18,12 @@ bounded by its own roofline (Williams, Waterman & Patterson 2009, "Roofline", CA
   The achieved fraction of peak grows with the tokens per step M (the GEMM's M dimension):
   ``ce(M) = ce_prefill x M / (M + gemm_m_half)`` (profiles fitted on published rows); host
   profiles fitted by phase (``gemm_m_half = 0``) blend ``ce_prefill`` and ``ce_decode`` by
-  the step's share of prompt tokens;
+  the step's share of prompt tokens.
+  Weight reads of few-row GEMMs (decode steps) follow the same kernel tables: each format
+  reads at the bandwidth its kernels reach relative to FP8's (B200: NVFP4 0.50 of the
+  datasheet, FP8 0.76, so FP4 weights read at 0.66x FP8's rate), and every GEMM kernel takes
+  a fixed 11-15 us (FP8/FP4, H100 to GB300) or 3-5 us (BF16) however few its rows, four
+  kernels per layer (``floor_us``, ``read_fraction``; none on accelerators without a table);
 * **routed experts** (MoE): grouped GEMMs whose M is the tokens each touched expert receives
   (tokens x k / experts touched, uniform routing), at the same curve times ``ce_moe`` (grouped-
   GEMM and routing/permute cost relative to a dense GEMM), against the bytes of the experts
@@ -73,6 +78,26 @@ def kernel_format_factor(hw: HardwareSpec, fmt: str) -> tuple[float, str]:
         if row and f in row:
             return float(row[f]["factor"]), f"kernel table {hid}: {row['source']}"
     return 1.0, "none"
+
+
+#: GEMM kernels per transformer layer: fused QKV projection, output projection, and the MLP's
+#: two (fused gate/up, down; grouped expert GEMMs in a MoE layer)
+GEMMS_PER_LAYER = 4
+
+
+def kernel_weight_read(hw: HardwareSpec, fmt: str) -> tuple[float, float, str]:
+    """How a GEMM of few rows (a decode step) reads its weights in ``fmt`` on ``hw``, from the
+    GPU's kernel table: the bandwidth it reaches relative to what FP8 GEMMs reach (the fitted
+    ``me`` is mostly FP8's) and the fixed time of one GEMM kernel in seconds, with the source;
+    (1.0, 0.0, "none") for an accelerator without a table."""
+    k = _gemm_kernels()
+    f = "bf16" if fmt == "fp16" else fmt
+    for hid in (hw.id, k["same_kernels_as"].get(hw.id)):
+        row = k["hardware"].get(hid or "")
+        if row and f in row and "read_fraction" in row[f] and "read_fraction" in row.get("fp8", {}):
+            rel = float(row[f]["read_fraction"]) / float(row["fp8"]["read_fraction"])
+            return rel, float(row[f]["floor_us"]) * 1e-6, f"kernel table {hid}: {row['source']}"
+    return 1.0, 0.0, "none"
 
 
 def smooth_max(a: float, b: float, p: float) -> float:
@@ -169,6 +194,13 @@ class Deployment:
         return kernel_format_factor(self.hw, self.precision.compute_dtype)[0]
 
     @cached_property
+    def weight_read(self) -> tuple[float, float]:
+        """(weight-read bandwidth relative to FP8's, fixed seconds per GEMM kernel) of the
+        linear layers' format (:func:`kernel_weight_read`)."""
+        rel, floor, _ = kernel_weight_read(self.hw, self.precision.compute_dtype)
+        return rel, floor
+
+    @cached_property
     def _placements(self) -> dict[float, Placement]:
         return {}
 
@@ -227,7 +259,10 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     # bytes beyond the usable capacity (a model that barely fits) are read at the same rate
     wp_total = wp.total_bytes
     wp_read_s = wp.read_time_s(memory_efficiency=me)
-    full_read_s = wp_read_s * (w_dev / wp_total) * dep.pp if wp_total > 0 else 0.0
+    read_rel, gemm_floor_s = dep.weight_read
+    # the format's read rate relative to FP8's, never past the datasheet bandwidth
+    read_rel = min(read_rel, 1.0 / me) if me > 0 else read_rel
+    full_read_s = wp_read_s * (w_dev / wp_total) * dep.pp / read_rel if wp_total > 0 else 0.0
     e_dev = dep._expert_bytes / n_dev
     touched = m.expected_experts_touched(tokens) / m.num_experts if m.is_moe else 0.0
     dense_read_s = full_read_s * ((w_dev - e_dev) / w_dev) if w_dev > 0 else 0.0
@@ -240,7 +275,10 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     share = prefill_tokens / tokens if tokens else 0.0
     kf = dep.kernel_factor
     dense_c = dense_flops / (peak * min(1.0, kf * gemm_efficiency(profile, tokens, share)))
-    dense_t = smooth_max(dense_c, dense_read_s, pexp)
+    # every GEMM kernel takes a fixed time however few its rows (kernel tables): a floor
+    # under the weight reads of every layer (pipeline stages run one after another)
+    floors_s = GEMMS_PER_LAYER * m.num_layers * gemm_floor_s if tokens > 0 else 0.0
+    dense_t = smooth_max(dense_c, dense_read_s + floors_s, pexp)
     expert_c = expert_t = 0.0
     if m.is_moe and tokens > 0:
         per_expert_m = tokens * m.experts_per_token / max(m.expected_experts_touched(tokens), 1e-9)
@@ -274,8 +312,10 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     overhead = profile.ovh_layer_s * m.num_layers + profile.ovh_request_s * seqs
     stream = profile.ovh_token_s * decode
     t = dense_t + expert_t + attn_t + comm + overhead + stream
+    # the kernels' floors count with the weight reads they sit under (the simulator rebuilds
+    # the step from linear_memory_s and linear_compute_s)
     return StepTime(time_s=t, compute_s=dense_c + expert_c + dec_attn_c + pre_attn_c,
-                    memory_s=dense_read_s + expert_read_s + kv_s, comm_s=comm,
+                    memory_s=dense_read_s + floors_s + expert_read_s + kv_s, comm_s=comm,
                     overhead_s=overhead, linear_compute_s=dense_c + expert_c,
-                    linear_memory_s=dense_read_s + expert_read_s, attention_s=attn_t,
+                    linear_memory_s=dense_read_s + floors_s + expert_read_s, attention_s=attn_t,
                     stream_s=stream)
