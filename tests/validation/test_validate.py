@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from airadar.validation.rows import map_rows, read_rows
 from tests.conftest import CALIBRATION, run_cli
 
@@ -90,3 +92,40 @@ def test_scoring_in_processes_gives_the_same_predictions() -> None:
     assert skip1 == skip2
     assert [(s.query.id, s.predicted, s.profile) for s in one] == \
         [(s.query.id, s.predicted, s.profile) for s in two]
+
+
+def test_runs_under_latency_limits_are_scored_on_the_server_layout() -> None:
+    """`validate` scores what `estimate --mode server` answers: an MLPerf v5.1 Interactive run
+    (Llama 2 70B on 8x H200 SXM, FP8, TTFT p99 <= 450 ms and TPOT p99 <= 40 ms; calibration.csv
+    V01465, 23,080 tokens/s) is predicted on the layout the server-mode screen chooses under
+    those limits and simulated there, as `estimate --mode server` does; its Offline twin
+    (V01470) on the offline layout. They differ: one GPU per replica gives the most tokens at
+    no limit, a wider tensor-parallel group the most within 40 ms per token."""
+    from airadar.perf import estimate as est_mod
+    from airadar.perf.profiles import STACK_BATCH_CAP, select_profile, stack_family
+    from airadar.sim import operating
+    from airadar.validation import score as score_mod
+
+    rows = {r["id"]: r for r in read_rows(CALIBRATION)}
+    inter, off = (q for q in map_rows([rows["V01465"], rows["V01470"]])[0])
+    assert inter.scenario.startswith("MLPerf Interactive") and off.mode == "offline"
+    assert (inter.ttft_slo_s, inter.tpot_slo_s) == (0.45, 0.04)
+    prof = select_profile(inter.hw, inter.precision, inter.stack)
+    prof = prof.with_values(batch_cap=STACK_BATCH_CAP.get(stack_family(inter.stack),
+                                                          prof.batch_cap))
+    kw = dict(model=inter.model, hw=inter.hw, count=inter.count, precision=inter.precision,
+              input_tokens=inter.input_tokens, output_tokens=inter.output_tokens,
+              stack=inter.stack, profile=prof)
+    est = est_mod.estimate(**kw, mode="server", ttft_p99_s=0.45, tpot_p99_s=0.04)
+    dep, replicas = score_mod._llm_dep(inter, prof)
+    assert (dep.tp, dep.pp, replicas) == (est.layout.tp, est.layout.pp, est.layout.replicas)
+    odep, oreplicas = score_mod._llm_dep(off, prof)
+    offline = est_mod.estimate(**{**kw, "input_tokens": off.input_tokens,
+                                  "output_tokens": off.output_tokens}, mode="offline")
+    assert (odep.tp, oreplicas) == (offline.layout.tp, offline.layout.replicas)
+    assert (dep.tp, dep.pp) != (odep.tp, odep.pp)
+    sim = operating.simulated_server(est, model=inter.model, hw=inter.hw,
+                                     precision=inter.precision, sparsity=score_mod.DENSE,
+                                     profile=prof, ttft_p99_s=0.45, tpot_p99_s=0.04)
+    assert score_mod.predict(inter, prof) == pytest.approx(sim.throughput_output_tokens_per_s,
+                                                           rel=0.02)

@@ -57,11 +57,17 @@ _BOUNDS = {"ce_prefill": (0.02, 1.0, 0.5), "me": (0.05, 1.0, 0.7),
            "overlap_p": (1.2, 16.0, 3.0)}
 
 
+#: each measured run's layout during one fit, chosen once with the first profile values its
+#: group tries (the layout search is most of a Server row's cost; scoring re-chooses it with
+#: the fitted profile)
+_LAYOUTS: dict[tuple[Any, ...], Any] = {}
+
+
 def _safe_log_ratio(q: Query, prof: EfficiencyProfile) -> float | None:
     """log(predicted / measured) with the closed-form screen (the factors fitted here are the
     screen's and the step model's; the simulator needs none of its own)."""
     try:
-        p = predict(q, prof, engine="closed")
+        p = predict(q, prof, engine="closed", memo=_LAYOUTS)
     except (AiradarError, ValueError, ZeroDivisionError, OverflowError):
         return None
     if not (p > 0 and math.isfinite(p)):
@@ -71,7 +77,7 @@ def _safe_log_ratio(q: Query, prof: EfficiencyProfile) -> float | None:
 
 def _safe_step_log_ratio(q: Query, prof: EfficiencyProfile) -> float | None:
     try:
-        p = step_at_measured_batch(q, prof)
+        p = step_at_measured_batch(q, prof, memo=_LAYOUTS)
     except (AiradarError, ValueError, ZeroDivisionError, OverflowError):
         return None
     if not (p > 0 and math.isfinite(p)):
@@ -255,6 +261,7 @@ def fit_profiles(rows: list[Query], *, progress: Callable[[str], None] | None = 
     """Fit the profile tree (root first) and the datasets' mean input lengths; returns
     (profiles by key, dataset -> fitted mean input tokens)."""
     lengths: dict[str, float] = {}
+    _LAYOUTS.clear()
     profiles = _fit_tree(rows, progress)
     if fit_lengths:
         lengths = fit_dataset_lengths(rows, profiles)

@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from airadar.errors import AiradarError
+from airadar.errors import AiradarError, SLOInfeasibleError
 from airadar.host import usable_cpus
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
@@ -41,6 +41,53 @@ def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int
     return dep, est.layout.replicas, est.throughput_output_tokens_per_s / q.beams
 
 
+def _llm_server_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]:
+    """The layout ``estimate --mode server`` chooses under the row's latency limits (the
+    closed-form screen; the row's stated TP degree where it has one), as (deployment,
+    replicas). A row whose limits the screen finds infeasible on every layout keeps the
+    offline layout, and the simulator decides."""
+    lay = None
+    if q.tp and q.count % q.tp == 0:
+        lay = Layout(tp=q.tp, pp=1, replicas=q.count // q.tp)
+    try:
+        est = est_mod.estimate(model=q.model, hw=q.hw, count=q.count, precision=q.precision,
+                               sparsity=DENSE, input_tokens=q.input_tokens,
+                               output_tokens=q.output_tokens, mode="server", stack=q.stack,
+                               layout=lay, profile=prof, beams=q.beams, ttft_p99_s=q.ttft_slo_s,
+                               tpot_p99_s=q.tpot_slo_s)
+    except SLOInfeasibleError:
+        dep, replicas, _ = _llm_offline_dep(q, prof)
+        return dep, replicas
+    dep = Deployment(model=q.model, hw=q.hw, precision=q.precision, sparsity=DENSE,
+                     tp=est.layout.tp, pp=est.layout.pp)
+    return dep, est.layout.replicas
+
+
+def _llm_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]:
+    """The layout a row is predicted on: a run under latency limits (Server, Interactive and
+    their latency rows) on the one the server-mode answer chooses, every other run on the
+    offline one."""
+    if q.mode in ("server", "rate") and (q.ttft_slo_s or q.tpot_slo_s):
+        return _llm_server_dep(q, prof)
+    dep, replicas, _ = _llm_offline_dep(q, prof)
+    return dep, replicas
+
+
+def _layout(q: Query, prof: EfficiencyProfile,
+            memo: dict[tuple[Any, ...], Any] | None) -> tuple[Deployment, int]:
+    """:func:`_llm_dep`, once per measured run and profile in ``memo`` (the rows of one run
+    share its layout; the fitter holds one memo per fit)."""
+    key = ("layout", prof.key, prof.batch_cap, q.model.name, q.hw.name, q.count, q.precision,
+           q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
+           q.mode in ("server", "rate"), q.beams)
+    got = memo.get(key) if memo is not None else None
+    if got is None:
+        got = _llm_dep(q, prof)
+        if memo is not None:
+            memo[key] = got
+    return got
+
+
 def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
             memo: dict[tuple[Any, ...], Any] | None = None) -> float:
     """Predicted value of the row's metric, in SI units (the batch cap is the row's stack's,
@@ -66,9 +113,9 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
                 b /= 2
             return b / bt(b) * prof.server_util
         return b / bt(b)
-    dep, replicas, off_tput = _llm_offline_dep(q, prof)
     if q.mode == "offline" and q.target == "tok_s":
-        return off_tput
+        return _llm_offline_dep(q, prof)[2]
+    dep, replicas = _layout(q, prof, memo)
     beams = q.beams
     limit = serving.slo_batch_limit(
         dep, prof, input_tokens=q.input_tokens, output_tokens=q.output_tokens,
@@ -134,7 +181,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
             "tpot_p99": op.tpot_p99_s}[q.target]
 
 
-def step_at_measured_batch(q: Query, prof: EfficiencyProfile) -> float:
+def step_at_measured_batch(q: Query, prof: EfficiencyProfile, *,
+                           memo: dict[tuple[Any, ...], Any] | None = None) -> float:
     """Predicted decode step time at the batch a Server/online run actually held: by
     Little's law over its decode phase, batch = output tokens/s x mean TPOT (per replica),
     with that batch's share of prompt tokens chunked into every step. Compared with the
@@ -143,7 +191,7 @@ def step_at_measured_batch(q: Query, prof: EfficiencyProfile) -> float:
     if q.target != "tpot_mean" or not q.rate_rps:
         raise AiradarError("not a mean-TPOT row at a known load")
     cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
-    dep, replicas, _ = _llm_offline_dep(q, prof.with_values(batch_cap=cap))
+    dep, replicas = _layout(q, prof.with_values(batch_cap=cap), memo)
     b = max(q.rate_rps / replicas * q.beams * q.output_tokens * q.measured, 1.0)
     return serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
                                output_tokens=q.output_tokens, beams=q.beams).time_s
