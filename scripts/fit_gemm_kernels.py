@@ -24,7 +24,7 @@ A GPU without a table of its own uses the table of the GPU it shares its chip wi
 The same tables give how a GEMM of few rows (a decode step) reads its weights: through the
 GEMMs of at most 16 rows with 1,024 <= N, K <= 32,768 (median over M per (N, K)) the line
 ``time = floor + weight bytes / bandwidth`` is fitted per format. ``floor_us`` is the fixed time
-of one kernel (13-15 us for FP8 and FP4 on H100/H200/B200, 3-5 us for BF16) and
+of one kernel (11-15 us for FP8 and FP4 on H100 to GB300, 3-5 us for BF16) and
 ``read_fraction`` the bandwidth over the datasheet's (B200: FP8 0.76, NVFP4 0.50). The step
 model reads weights at ``read_fraction`` relative to FP8's and adds the floor of four GEMM
 kernels per layer; a negative intercept (small matrices served from L40S's large L2) is
@@ -40,6 +40,7 @@ from pathlib import Path
 import yaml
 
 from airadar.catalog.resolve import hardware
+from airadar.units import stored_bytes_per_element
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "airadar" / "catalog" / "data" / "gemm_kernels.yaml"
@@ -59,8 +60,6 @@ M_MIN, NK_MIN, NK_MAX = 256, 2048, 16384
 #: the weight-read regime: a handful of rows (decode steps of few sequences) against per-device
 #: weight matrices of transformer size
 SMALL_M_MAX, READ_NK_MIN, READ_NK_MAX = 16, 1024, 32768
-#: bytes per weight element each mode reads (NVFP4: 4 bits + one FP8 scale per 16 values)
-READ_BYTES = {"bfloat16": 2.0, "fp8": 1.0, "nvfp4": 0.5625}
 
 
 def weight_reads(d, hid: str) -> dict[str, dict[str, float | int]]:
@@ -77,7 +76,8 @@ def weight_reads(d, hid: str) -> dict[str, dict[str, float | int]]:
         if len(x) < 20:
             continue
         x = x.groupby(["n", "k"]).latency.median().reset_index()
-        nbytes = (x.n * x.k * READ_BYTES[mode]).to_numpy(dtype=float)
+        # bytes per weight element, block scales included (NVFP4: 4 bits + an FP8 scale per 16)
+        nbytes = (x.n * x.k * stored_bytes_per_element(fmt)).to_numpy(dtype=float)
         a = np.vstack([np.ones(len(x)), nbytes]).T
         t = x.latency.to_numpy() * 1e-3
         (floor_s, s_per_byte), *_ = np.linalg.lstsq(a, t, rcond=None)
@@ -109,7 +109,8 @@ def factors(path: Path, hid: str) -> dict[str, dict[str, float | int]]:
     out: dict[str, dict[str, float | int]] = {}
     for fmt, e in eff.items():
         if fmt == "fp8":
-            out[fmt] = {**reads.get(fmt, {})}
+            if fmt in reads:
+                out[fmt] = dict(reads[fmt])
             continue
         j = pd.concat([e, eff["fp8"]], axis=1, join="inner").dropna()
         ratio = (j.iloc[:, 0] / j.iloc[:, 1]).to_numpy()

@@ -270,15 +270,19 @@ def test_fp4_weight_reads_follow_the_kernel_table() -> None:
     assert kernel_weight_read(resolve.hardware("mi300x"), "fp8") == (1.0, 0.0, "none")
 
     m = resolve.model("llama-3.1-70b")
-    steps = {}
-    for fmt in ("fp4", "fp8"):
+    steps, reads = {}, {}
+    for fmt, rate, floor_s in (("fp4", 0.497 / 0.758, 12.6e-6), ("fp8", 1.0, 15.09e-6)):
         dep = Deployment(model=m, hw=hw, precision=Precision.parse(fmt), sparsity=Sparsity())
-        steps[fmt] = iteration_time(dep=dep, profile=PROF, decode=1, context=1024,
-                                    prefill_tokens=0).time_s
+        st = iteration_time(dep=dep, profile=PROF, decode=1, context=1024, prefill_tokens=0)
+        steps[fmt] = st.time_s
+        # the weights at the format's rate (PROF.me of B200's 7.7 TB/s), plus 4 GEMM kernels
+        # per layer at the table's fixed time
+        reads[fmt] = st.linear_memory_s
+        assert st.linear_memory_s == pytest.approx(
+            dep.weights_total_bytes() / (7.7e12 * PROF.me * rate)
+            + GEMMS_PER_LAYER * m.num_layers * floor_s, rel=1e-3)
     assert steps["fp8"] / steps["fp4"] < 1.5
     assert steps["fp4"] < steps["fp8"]
-    # every step pays the kernels' floor: 4 GEMMs x 80 layers x 12.6 us
-    assert steps["fp4"] > GEMMS_PER_LAYER * m.num_layers * 12.6e-6
 
 
 def test_gemm_floor_sets_a_small_models_decode_step() -> None:
@@ -288,12 +292,17 @@ def test_gemm_floor_sets_a_small_models_decode_step() -> None:
     m, hw = resolve.model("smollm2-135m"), resolve.hardware("h200-sxm")
     dep = Deployment(model=m, hw=hw, precision=Precision.parse("fp8"), sparsity=Sparsity())
     st = iteration_time(dep=dep, profile=PROF, decode=1, context=512, prefill_tokens=0)
-    assert st.time_s > 4 * m.num_layers * 13.36e-6
+    floors = 4 * m.num_layers * 13.36e-6
+    assert st.time_s > floors
+    assert st.linear_memory_s == pytest.approx(
+        dep.weights_total_bytes() / (4.8e12 * PROF.me) + floors, rel=1e-3)
     none = Deployment(model=m, hw=resolve.hardware("mi300x"), precision=Precision.parse("fp8"),
                       sparsity=Sparsity())
-    # an accelerator without a kernel table has no measured floor
-    assert iteration_time(dep=none, profile=PROF, decode=1, context=512,
-                          prefill_tokens=0).time_s < st.time_s
+    # an accelerator without a kernel table has no measured floor: the weight read alone
+    mi = iteration_time(dep=none, profile=PROF, decode=1, context=512, prefill_tokens=0)
+    assert mi.linear_memory_s == pytest.approx(
+        none.weights_total_bytes() / (resolve.hardware("mi300x").fast_memory
+                                      .bandwidth_bytes_per_s * PROF.me), rel=1e-3)
 
 
 def test_allreduce_uses_the_measured_curve_of_its_gpu() -> None:

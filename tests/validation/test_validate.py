@@ -129,3 +129,27 @@ def test_runs_under_latency_limits_are_scored_on_the_server_layout() -> None:
                                      profile=prof, ttft_p99_s=0.45, tpot_p99_s=0.04)
     assert score_mod.predict(inter, prof) == pytest.approx(sim.throughput_output_tokens_per_s,
                                                            rel=0.02)
+
+
+def test_runs_that_differ_only_in_their_limits_get_their_own_layouts() -> None:
+    """The rows of one measured run share its layout (one memo per chunk of rows), but the
+    layout is keyed on the run's limits: the same Interactive run (calibration.csv V01465)
+    without TTFT/TPOT limits is an at-rate run on the offline layout, even after the limited
+    one filled the memo."""
+    import dataclasses
+
+    from airadar.perf.profiles import select_profile
+    from airadar.validation import score as score_mod
+
+    rows = {r["id"]: r for r in read_rows(CALIBRATION)}
+    (inter,) = map_rows([rows["V01466"]])[0]  # a TTFT p99 row measured during that run
+    assert inter.mode == "rate" and inter.tpot_slo_s == 0.04
+    free = dataclasses.replace(inter, ttft_slo_s=None, tpot_slo_s=None)
+    prof = select_profile(inter.hw, inter.precision, inter.stack)
+    memo: dict = {}
+    limited = score_mod._layout(inter, prof, memo)
+    unlimited = score_mod._layout(free, prof, memo)
+    assert (unlimited[0].tp, unlimited[1]) == (score_mod._llm_offline_dep(free, prof)[0].tp,
+                                               score_mod._llm_offline_dep(free, prof)[1])
+    assert (limited[0].tp, limited[0].pp) != (unlimited[0].tp, unlimited[0].pp)
+    assert len([k for k in memo if k[0] == "layout"]) == 2

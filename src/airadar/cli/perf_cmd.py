@@ -96,7 +96,7 @@ def estimate(
         t.add_row(f"{kf['format']} GEMM peak", f"x{kf['factor']:.3g}",
                   f"of the datasheet's, relative to FP8 ({where}, measured kernels)")
     kr = est.provenance.get("kernel_weight_read")
-    if kr and kr["floor_s_per_gemm"] > 0:
+    if kr and kr["source"] != "none":
         where = kr["source"].split(":")[0]
         t.add_row(f"{kr['format']} weight reads",
                   f"x{kr['bandwidth_vs_fp8']:.3g}, {kr['floor_s_per_gemm'] * 1e6:.3g} us/GEMM",

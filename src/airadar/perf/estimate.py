@@ -179,7 +179,7 @@ def provenance(model: ModelSpec, hw: HardwareSpec, profile: EfficiencyProfile,
         fmt = precision.compute_dtype
         factor, where = kernel_format_factor(hw, fmt)
         out["kernel_format_factor"] = {"format": fmt, "factor": factor, "source": where}
-        rel, floor, where = kernel_weight_read(hw, fmt)
+        rel, floor, where = kernel_weight_read(hw, fmt, me=profile.me)
         out["kernel_weight_read"] = {"format": fmt, "bandwidth_vs_fp8": rel,
                                      "floor_s_per_gemm": floor, "source": where}
     return out

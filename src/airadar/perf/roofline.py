@@ -64,19 +64,33 @@ def _gemm_kernels() -> dict[str, Any]:
     return read_yaml(DATA / "gemm_kernels.yaml", "GEMM kernel factors")
 
 
+def _kernel_row(hw: HardwareSpec) -> tuple[str, dict[str, Any]] | None:
+    """(table id, row) of ``hw``'s GEMM kernel table: its own, else that of the GPU it shares
+    its chip with; None without one."""
+    k = _gemm_kernels()
+    for hid in (hw.id, k["same_kernels_as"].get(hw.id)):
+        row = k["hardware"].get(hid or "")
+        if row:
+            return str(hid), row
+    return None
+
+
+def _kernel_format(fmt: str) -> str:
+    return "bf16" if fmt == "fp16" else fmt  # same tensor-core rate and kernels
+
+
 def kernel_format_factor(hw: HardwareSpec, fmt: str) -> tuple[float, str]:
     """GEMM efficiency of ``fmt`` relative to FP8 on ``hw`` (fraction of the format's peak
     reached over fraction of FP8's, median over transformer-shaped GEMMs of the GPU's kernel
     table), and where it comes from: the GPU's own table, the table of the GPU it shares its
     chip with, or none (1.0: the datasheet ratio is taken as is)."""
-    k = _gemm_kernels()
-    f = "bf16" if fmt == "fp16" else fmt  # same tensor-core rate
+    f = _kernel_format(fmt)
     if f == "fp8":
         return 1.0, "fp8 (the reference format)"
-    for hid in (hw.id, k["same_kernels_as"].get(hw.id)):
-        row = k["hardware"].get(hid or "")
-        if row and f in row:
-            return float(row[f]["factor"]), f"kernel table {hid}: {row['source']}"
+    found = _kernel_row(hw)
+    if found and f in found[1] and "factor" in found[1][f]:
+        hid, row = found
+        return float(row[f]["factor"]), f"kernel table {hid}: {row['source']}"
     return 1.0, "none"
 
 
@@ -85,18 +99,26 @@ def kernel_format_factor(hw: HardwareSpec, fmt: str) -> tuple[float, str]:
 GEMMS_PER_LAYER = 4
 
 
-def kernel_weight_read(hw: HardwareSpec, fmt: str) -> tuple[float, float, str]:
-    """How a GEMM of few rows (a decode step) reads its weights in ``fmt`` on ``hw``, from the
-    GPU's kernel table: the bandwidth it reaches relative to what FP8 GEMMs reach (the fitted
-    ``me`` is mostly FP8's) and the fixed time of one GEMM kernel in seconds, with the source;
-    (1.0, 0.0, "none") for an accelerator without a table."""
-    k = _gemm_kernels()
-    f = "bf16" if fmt == "fp16" else fmt
-    for hid in (hw.id, k["same_kernels_as"].get(hw.id)):
-        row = k["hardware"].get(hid or "")
-        if row and f in row and "read_fraction" in row[f] and "read_fraction" in row.get("fp8", {}):
-            rel = float(row[f]["read_fraction"]) / float(row["fp8"]["read_fraction"])
-            return rel, float(row[f]["floor_us"]) * 1e-6, f"kernel table {hid}: {row['source']}"
+def kernel_weight_read(hw: HardwareSpec, fmt: str, *, me: float = 0.0
+                       ) -> tuple[float, float, str]:
+    """How a GEMM of few rows (a decode step) reads its weights when it computes in ``fmt`` on
+    ``hw``, from the GPU's kernel table: the bandwidth it reaches relative to what FP8 GEMMs
+    reach (the fitted ``me`` is mostly FP8's), capped so that ``me`` times it never passes
+    the datasheet bandwidth (given ``me`` > 0), and the fixed time of one GEMM kernel in
+    seconds, with the source; (1.0, 0.0, "none") for an accelerator without a table.
+
+    The tables time GEMMs whose weights are stored in the format they compute in (BF16, FP8,
+    NVFP4); a weight-only format (INT4 weights, BF16 compute) is taken at its compute format's
+    figures, an assumption."""
+    f = _kernel_format(fmt)
+    found = _kernel_row(hw)
+    if found and "read_fraction" in found[1].get(f, {}) and \
+            "read_fraction" in found[1].get("fp8", {}):
+        hid, row = found
+        rel = float(row[f]["read_fraction"]) / float(row["fp8"]["read_fraction"])
+        if me > 0:
+            rel = min(rel, 1.0 / me)
+        return rel, float(row[f]["floor_us"]) * 1e-6, f"kernel table {hid}: {row['source']}"
     return 1.0, 0.0, "none"
 
 
@@ -261,7 +283,8 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     wp_read_s = wp.read_time_s(memory_efficiency=me)
     read_rel, gemm_floor_s = dep.weight_read
     # the format's read rate relative to FP8's, never past the datasheet bandwidth
-    read_rel = min(read_rel, 1.0 / me) if me > 0 else read_rel
+    if me > 0:
+        read_rel = min(read_rel, 1.0 / me)
     full_read_s = wp_read_s * (w_dev / wp_total) * dep.pp / read_rel if wp_total > 0 else 0.0
     e_dev = dep._expert_bytes / n_dev
     touched = m.expected_experts_touched(tokens) / m.num_experts if m.is_moe else 0.0

@@ -25,12 +25,17 @@ from airadar.validation.rows import Query
 DENSE = Sparsity()
 
 
+def _stated_layout(q: Query) -> Layout | None:
+    """The row's stated tensor-parallel degree as a layout, where it has one."""
+    if q.tp and q.count % q.tp == 0:
+        return Layout(tp=q.tp, pp=1, replicas=q.count // q.tp)
+    return None
+
+
 def _llm_offline_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int, float]:
     """The layout ``estimate`` chooses for offline throughput (the row's stated TP degree
     where it has one); returns (deployment, replicas, tok/s)."""
-    lay = None
-    if q.tp and q.count % q.tp == 0:
-        lay = Layout(tp=q.tp, pp=1, replicas=q.count // q.tp)
+    lay = _stated_layout(q)
     est = est_mod.estimate(model=q.model, hw=q.hw, count=q.count, precision=q.precision,
                            sparsity=DENSE, input_tokens=q.input_tokens,
                            output_tokens=q.output_tokens, mode="offline", stack=q.stack,
@@ -46,9 +51,7 @@ def _llm_server_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]
     closed-form screen; the row's stated TP degree where it has one), as (deployment,
     replicas). A row whose limits the screen finds infeasible on every layout keeps the
     offline layout, and the simulator decides."""
-    lay = None
-    if q.tp and q.count % q.tp == 0:
-        lay = Layout(tp=q.tp, pp=1, replicas=q.count // q.tp)
+    lay = _stated_layout(q)
     try:
         est = est_mod.estimate(model=q.model, hw=q.hw, count=q.count, precision=q.precision,
                                sparsity=DENSE, input_tokens=q.input_tokens,
@@ -151,7 +154,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
             return pt.rate_rps * q.output_tokens * replicas / q.beams
         assert q.rate_rps is not None
         key = (prof.key, cap, q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp,
-               q.input_tokens, q.output_tokens, q.rate_rps, q.beams, fixed)
+               q.input_tokens, q.output_tokens, q.rate_rps, q.beams, fixed, dep.tp, dep.pp,
+               replicas)
         pt = memo.get(key) if memo is not None else None
         if pt is None:  # the replica is built only for a run not simulated yet
             pt = operating.at_rate(replica(), rate_rps=q.rate_rps / replicas * q.beams,
