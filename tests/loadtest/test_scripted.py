@@ -325,7 +325,9 @@ def test_ctrl_c_keeps_every_finished_request(scripted, tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "airadar", "loadtest", "--url", s.url,
                              "--model", "m", "-c", "2", "-n", "200", "-o", "5", "--store",
                              str(db), "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            # Ctrl-C's default action even where SIGINT was inherited ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     end = time.monotonic() + 60
     while _stored_requests(db) < 4 and time.monotonic() < end and proc.poll() is None:
         time.sleep(0.05)
