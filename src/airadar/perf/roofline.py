@@ -99,6 +99,12 @@ def kernel_format_factor(hw: HardwareSpec, fmt: str) -> tuple[float, str]:
 GEMMS_PER_LAYER = 4
 
 
+def capped_read_rate(rel: float, me: float) -> float:
+    """A format's weight-read rate relative to FP8's, so capped that ``me`` times it never
+    passes the datasheet bandwidth (uncapped for ``me`` <= 0)."""
+    return min(rel, 1.0 / me) if me > 0 else rel
+
+
 def kernel_weight_read(hw: HardwareSpec, fmt: str, *, me: float = 0.0
                        ) -> tuple[float, float, str]:
     """How a GEMM of few rows (a decode step) reads its weights when it computes in ``fmt`` on
@@ -116,9 +122,8 @@ def kernel_weight_read(hw: HardwareSpec, fmt: str, *, me: float = 0.0
             "read_fraction" in found[1].get("fp8", {}):
         hid, row = found
         rel = float(row[f]["read_fraction"]) / float(row["fp8"]["read_fraction"])
-        if me > 0:
-            rel = min(rel, 1.0 / me)
-        return rel, float(row[f]["floor_us"]) * 1e-6, f"kernel table {hid}: {row['source']}"
+        return (capped_read_rate(rel, me), float(row[f]["floor_us"]) * 1e-6,
+                f"kernel table {hid}: {row['source']}")
     return 1.0, 0.0, "none"
 
 
@@ -282,9 +287,7 @@ def iteration_time(*, dep: Deployment, profile: EfficiencyProfile, decode: float
     wp_total = wp.total_bytes
     wp_read_s = wp.read_time_s(memory_efficiency=me)
     read_rel, gemm_floor_s = dep.weight_read
-    # the format's read rate relative to FP8's, never past the datasheet bandwidth
-    if me > 0:
-        read_rel = min(read_rel, 1.0 / me)
+    read_rel = capped_read_rate(read_rel, me)  # never past the datasheet bandwidth
     full_read_s = wp_read_s * (w_dev / wp_total) * dep.pp / read_rel if wp_total > 0 else 0.0
     e_dev = dep._expert_bytes / n_dev
     touched = m.expected_experts_touched(tokens) / m.num_experts if m.is_moe else 0.0

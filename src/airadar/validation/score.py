@@ -66,11 +66,15 @@ def _llm_server_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]
     return dep, est.layout.replicas
 
 
+def _under_limits(q: Query) -> bool:
+    """A run served under latency limits (Server, Interactive and their latency rows)."""
+    return q.mode in ("server", "rate") and bool(q.ttft_slo_s or q.tpot_slo_s)
+
+
 def _llm_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]:
-    """The layout a row is predicted on: a run under latency limits (Server, Interactive and
-    their latency rows) on the one the server-mode answer chooses, every other run on the
-    offline one."""
-    if q.mode in ("server", "rate") and (q.ttft_slo_s or q.tpot_slo_s):
+    """The layout a row is predicted on: a run under latency limits on the one the
+    server-mode answer chooses, every other run on the offline one."""
+    if _under_limits(q):
         return _llm_server_dep(q, prof)
     dep, replicas, _ = _llm_offline_dep(q, prof)
     return dep, replicas
@@ -82,7 +86,7 @@ def _layout(q: Query, prof: EfficiencyProfile,
     share its layout; the fitter holds one memo per fit)."""
     key = ("layout", prof.key, prof.batch_cap, q.model.name, q.hw.name, q.count, q.precision,
            q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
-           q.mode in ("server", "rate"), q.beams)
+           _under_limits(q), q.beams)
     got = memo.get(key) if memo is not None else None
     if got is None:
         got = _llm_dep(q, prof)
