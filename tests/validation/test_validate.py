@@ -131,6 +131,48 @@ def test_runs_under_latency_limits_are_scored_on_the_server_layout() -> None:
                                                            rel=0.02)
 
 
+def test_latency_rows_of_a_limited_run_are_predicted_at_its_operating_point() -> None:
+    """An MLPerf Interactive run is measured at the highest rate its submitter found within
+    the limits (calibration.csv V01465: Llama 2 70B, 8x H200 SXM, FP8; p99 TTFT <= 450 ms,
+    p99 TPOT <= 40 ms; V01466: TTFT p99 431.5 ms measured during it at 79.16 requests/s).
+    `validate` predicts that TTFT p99 at the simulator's own operating point under the same
+    limits, which is what `estimate --mode server` shows; the run's throughput row and its
+    latency rows share one capacity search; ``latency_at="rate"`` simulates at the measured
+    rate instead, a different figure."""
+    from airadar.perf import estimate as est_mod
+    from airadar.perf.profiles import STACK_BATCH_CAP, select_profile, stack_family
+    from airadar.sim import operating
+    from airadar.validation import score as score_mod
+
+    rows = {r["id"]: r for r in read_rows(CALIBRATION)}
+    inter, ttft = map_rows([rows["V01465"], rows["V01466"]])[0]
+    assert ttft.target == "ttft_p99" and ttft.rate_rps and score_mod.under_limits(ttft)
+    assert ttft.measured == pytest.approx(0.4315, rel=1e-3)
+    prof = select_profile(inter.hw, inter.precision, inter.stack)
+    prof = prof.with_values(batch_cap=STACK_BATCH_CAP.get(stack_family(inter.stack),
+                                                          prof.batch_cap))
+    est = est_mod.estimate(model=inter.model, hw=inter.hw, count=inter.count,
+                           precision=inter.precision, input_tokens=inter.input_tokens,
+                           output_tokens=inter.output_tokens, stack=inter.stack, profile=prof,
+                           mode="server", ttft_p99_s=0.45, tpot_p99_s=0.04)
+    sim = operating.simulated_server(est, model=inter.model, hw=inter.hw,
+                                     precision=inter.precision, sparsity=score_mod.DENSE,
+                                     profile=prof, ttft_p99_s=0.45, tpot_p99_s=0.04)
+    memo: dict = {}
+    at_op = score_mod.predict(ttft, prof, memo=memo)
+    assert at_op == pytest.approx(sim.ttft_p99_s, rel=0.02)
+    assert at_op <= 0.45  # the operating point meets the limit it was searched under
+    score_mod.predict(inter, prof, memo=memo)
+    assert len([k for k in memo if k[0] == "capacity"]) == 1
+    at_rate = score_mod.predict(ttft, prof, latency_at="rate")
+    assert abs(at_rate / at_op - 1) > 0.02
+
+
+def test_validate_refuses_an_unknown_latency_point(tmp_path: Path) -> None:
+    r = run_cli("validate", str(CALIBRATION), "--latency-at", "median")
+    assert r.returncode != 0 and "--latency-at" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_runs_that_differ_only_in_their_limits_get_their_own_layouts() -> None:
     """The rows of one measured run share its layout (one memo per chunk of rows), but the
     layout is keyed on the run's limits: the same Interactive run (calibration.csv V01465)

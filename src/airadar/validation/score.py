@@ -9,6 +9,7 @@ import statistics
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from airadar.errors import AiradarError, SLOInfeasibleError
@@ -66,7 +67,7 @@ def _llm_server_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]
     return dep, est.layout.replicas
 
 
-def _under_limits(q: Query) -> bool:
+def under_limits(q: Query) -> bool:
     """A run served under latency limits (Server, Interactive and their latency rows)."""
     return q.mode in ("server", "rate") and bool(q.ttft_slo_s or q.tpot_slo_s)
 
@@ -74,7 +75,7 @@ def _under_limits(q: Query) -> bool:
 def _llm_dep(q: Query, prof: EfficiencyProfile) -> tuple[Deployment, int]:
     """The layout a row is predicted on: a run under latency limits on the one the
     server-mode answer chooses, every other run on the offline one."""
-    if _under_limits(q):
+    if under_limits(q):
         return _llm_server_dep(q, prof)
     dep, replicas, _ = _llm_offline_dep(q, prof)
     return dep, replicas
@@ -86,7 +87,7 @@ def _layout(q: Query, prof: EfficiencyProfile,
     share its layout; the fitter holds one memo per fit)."""
     key = ("layout", prof.key, prof.batch_cap, q.model.name, q.hw.name, q.count, q.precision,
            q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
-           _under_limits(q), q.beams)
+           under_limits(q), q.beams)
     got = memo.get(key) if memo is not None else None
     if got is None:
         got = _llm_dep(q, prof)
@@ -96,13 +97,17 @@ def _layout(q: Query, prof: EfficiencyProfile,
 
 
 def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
-            memo: dict[tuple[Any, ...], Any] | None = None) -> float:
+            memo: dict[tuple[Any, ...], Any] | None = None,
+            latency_at: str = "operating") -> float:
     """Predicted value of the row's metric, in SI units (the batch cap is the row's stack's,
     or what the submission configured). Server, Interactive and at-a-rate rows come from the
     serving simulator (``engine="sim"``, what ``validate`` scores); ``engine="closed"`` uses
     the closed-form screen (what the fitter uses for the screen's own factors). ``memo``
     (one dict per set of profiles) shares one simulated run among the TTFT/TPOT rows of the
-    same measured run."""
+    same measured run. The TTFT/TPOT rows of a run under latency limits (an MLPerf Server or
+    Interactive run) are predicted at the simulated operating point under those limits
+    (``latency_at="operating"``, what ``estimate --mode server`` shows) or at the run's
+    measured rate (``latency_at="rate"``, what ``simulate`` at that rate shows)."""
     cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
     if cap != prof.batch_cap:
         prof = prof.with_values(batch_cap=cap)
@@ -147,19 +152,32 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         # with beam search a simulated request is one beam holding its share of the prompt
         # (prefill work and KV blocks); the replica's steps still see the whole context
         beam_input = q.input_tokens / beams
-        if q.mode == "server":
-            hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
-                                 output_tokens=q.output_tokens, beams=beams).rate_rps
-            pt = operating.server_capacity(replica(), input_tokens=beam_input,
-                                           output_tokens=q.output_tokens, ttft_p99_s=q.ttft_slo_s,
-                                           tpot_p99_s=q.tpot_slo_s, hi_rps=hi, fixed_lengths=fixed)
-            if pt is None:
+        run = (prof.key, cap, q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp,
+               q.input_tokens, q.output_tokens, q.beams, fixed, dep.tp, dep.pp, replicas)
+        if q.mode == "server" or (latency_at == "operating" and under_limits(q)):
+            # a run under latency limits is measured at its operating point: the highest rate
+            # that met them. Its throughput and the latencies measured during it are predicted
+            # at the simulator's operating point (what `estimate --mode server` shows), one
+            # capacity search per run shared by its rows
+            key = ("capacity", *run, q.ttft_slo_s, q.tpot_slo_s)
+            if memo is None or key not in memo:
+                hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
+                                     output_tokens=q.output_tokens, beams=beams).rate_rps
+                got = operating.server_capacity(
+                    replica(), input_tokens=beam_input, output_tokens=q.output_tokens,
+                    ttft_p99_s=q.ttft_slo_s, tpot_p99_s=q.tpot_slo_s, hi_rps=hi,
+                    fixed_lengths=fixed)
+                if memo is not None:
+                    memo[key] = got
+            else:
+                got = memo[key]
+            if got is None:
                 raise AiradarError("predicted infeasible under the SLOs")
-            return pt.rate_rps * q.output_tokens * replicas / q.beams
+            return {"tok_s": got.rate_rps * q.output_tokens * replicas / q.beams,
+                    "ttft_mean": got.ttft_mean_s, "ttft_p99": got.ttft_p99_s,
+                    "tpot_mean": got.tpot_mean_s, "tpot_p99": got.tpot_p99_s}[q.target]
         assert q.rate_rps is not None
-        key = (prof.key, cap, q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp,
-               q.input_tokens, q.output_tokens, q.rate_rps, q.beams, fixed, dep.tp, dep.pp,
-               replicas)
+        key = (*run, q.rate_rps)
         pt = memo.get(key) if memo is not None else None
         if pt is None:  # the replica is built only for a run not simulated yet
             pt = operating.at_rate(replica(), rate_rps=q.rate_rps / replicas * q.beams,
@@ -254,15 +272,15 @@ _COST = {"server": 6.0, "rate": 1.0}
 PARALLEL_MIN_SIMULATED = 40
 
 
-def _predict_chunk(items: list[tuple[int, Query, EfficiencyProfile]]
-                   ) -> list[tuple[int, float | str]]:
+def _predict_chunk(items: list[tuple[int, Query, EfficiencyProfile]],
+                   latency_at: str = "operating") -> list[tuple[int, float | str]]:
     """Predict a chunk of rows with one memo (rows of one measured run share its simulated run):
     each index with its prediction or the reason it cannot be predicted."""
     memo: dict[tuple[Any, ...], Any] = {}
     out: list[tuple[int, float | str]] = []
     for i, q, prof in items:
         try:
-            out.append((i, predict(q, prof, memo=memo)))
+            out.append((i, predict(q, prof, memo=memo, latency_at=latency_at)))
         except AiradarError as exc:
             out.append((i, str(exc)))
     return out
@@ -294,13 +312,15 @@ def _chunks(items: list[tuple[int, Query, EfficiencyProfile]], n: int
 
 
 def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = None,
-          workers: int | None = None) -> tuple[list[Scored], dict[str, int]]:
+          workers: int | None = None, latency_at: str = "operating"
+          ) -> tuple[list[Scored], dict[str, int]]:
     """Predict every query with its profile (given mapping, else the shipped lookup).
 
     The simulated rows dominate (a Server row is a capacity search over simulated runs); with
     ``workers`` > 1 (default: the usable CPUs, at most 8) and enough of them, rows are scored in
     that many processes. Profiles are chosen here, so the workers need no state of this
-    process; the results do not depend on the number of workers."""
+    process; the results do not depend on the number of workers. ``latency_at`` as in
+    :func:`predict`."""
     items = [(i, q, _profile_for(q, profiles)) for i, q in enumerate(queries)]
     n = default_workers() if workers is None else max(1, workers)
     simulated = sum(1 for q in queries if q.mode in _COST and q.model.is_llm)
@@ -308,9 +328,10 @@ def score(queries: list[Query], profiles: dict[str, EfficiencyProfile] | None = 
         parts = _chunks(items, n * 4)
         with ProcessPoolExecutor(max_workers=n,
                                  mp_context=multiprocessing.get_context("spawn")) as ex:
-            results = [r for part in ex.map(_predict_chunk, parts) for r in part]
+            results = [r for part in ex.map(partial(_predict_chunk, latency_at=latency_at), parts)
+                       for r in part]
     else:
-        results = _predict_chunk(items)
+        results = _predict_chunk(items, latency_at)
     by_index = dict(results)
     out: list[Scored] = []
     skipped: dict[str, int] = {}
