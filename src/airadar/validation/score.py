@@ -159,8 +159,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
             # that met them. Its throughput and the latencies measured during it are predicted
             # at the simulator's operating point (what `estimate --mode server` shows), one
             # capacity search per run shared by its rows
-            key = ("capacity", *run, q.ttft_slo_s, q.tpot_slo_s)
-            if memo is None or key not in memo:
+            cap_key = ("capacity", *run, q.ttft_slo_s, q.tpot_slo_s)
+            if memo is None or cap_key not in memo:
                 hi = serving.offline(dep, prof, input_tokens=q.input_tokens,
                                      output_tokens=q.output_tokens, beams=beams).rate_rps
                 got = operating.server_capacity(
@@ -168,9 +168,9 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
                     ttft_p99_s=q.ttft_slo_s, tpot_p99_s=q.tpot_slo_s, hi_rps=hi,
                     fixed_lengths=fixed)
                 if memo is not None:
-                    memo[key] = got
+                    memo[cap_key] = got
             else:
-                got = memo[key]
+                got = memo[cap_key]
             if got is None:
                 raise AiradarError("predicted infeasible under the SLOs")
             return {"tok_s": got.rate_rps * q.output_tokens * replicas / q.beams,
