@@ -360,3 +360,33 @@ def test_comm_table_matches_the_tables_it_cites() -> None:
     mod, data = _peer_script("fit_comm_kernels")
     path = data / "b200_sxm" / "comm" / "trtllm" / mod.VERSION / "custom_allreduce_perf.parquet"
     assert mod.curves(path)[8] == _comm_tables()["hardware"]["b200"]["groups"][8]
+
+
+def test_tensorrt_llm_reserves_the_whole_output_and_vllm_half_of_it() -> None:
+    """TensorRT-LLM's capacity scheduler defaults to GUARANTEED_NO_EVICT: a request is admitted
+    only when the KV blocks of its prompt plus its whole output can be reserved ("Useful
+    Runtime Options", nvidia.github.io/TensorRT-LLM/performance/performance-tuning-guide/
+    useful-runtime-flags.html; trtllm-bench throughput's --scheduler_policy defaults to it).
+    vLLM allocates blocks as tokens arrive, so a sequence holds half its output on average.
+    On the TensorRT-LLM perf-overview shape 128 in / 4,096 out (calibration.csv, Llama 3.1
+    70B FP8 on one H200) the KV-bound batch then differs by (128 + 4,096) / (128 + 2,048);
+    MLPerf's NVIDIA LLM stacks ("TensorRT 10.11") are TensorRT-LLM runs and reserve too."""
+    from airadar.perf.profiles import lookup
+
+    dep = Deployment(model=resolve.model("llama-3.1-70b"), hw=resolve.hardware("h200-sxm"),
+                     precision=Precision.parse("fp8"), sparsity=Sparsity(), tp=1)
+    trt = lookup("gpu", "TensorRT-LLM 0.17", "h200-sxm", "fp8", profiles={})
+    mlperf = lookup("gpu", "TensorRT 10.11, CUDA 12.9", "h200-sxm", "fp8", profiles={})
+    vllm = lookup("gpu", "vLLM 0.9.0", "h200-sxm", "fp8", profiles={})
+    assert (trt.kv_output_reserved, mlperf.kv_output_reserved, vllm.kv_output_reserved) == \
+        (1.0, 1.0, 0.5)
+    kv_trt, kv_vllm = (serving.kv_per_sequence_bytes(dep, input_tokens=128, output_tokens=4096,
+                                                     output_reserved=p.kv_output_reserved)
+                       for p in (trt, vllm))
+    assert kv_trt / kv_vllm == pytest.approx((128 + 4096) / (128 + 2048))
+    cap = 1_000_000  # no batch cap: the KV cache decides
+    b_trt = serving.batch_limit(dep, trt.with_values(batch_cap=cap), input_tokens=128,
+                                output_tokens=4096)
+    b_vllm = serving.batch_limit(dep, vllm.with_values(batch_cap=cap), input_tokens=128,
+                                 output_tokens=4096)
+    assert b_vllm / b_trt == pytest.approx((128 + 4096) / (128 + 2048), rel=0.02)

@@ -102,7 +102,7 @@ def test_runs_under_latency_limits_are_scored_on_the_server_layout() -> None:
     (V01470) on the offline layout. They differ: one GPU per replica gives the most tokens at
     no limit, a wider tensor-parallel group the most within 40 ms per token."""
     from airadar.perf import estimate as est_mod
-    from airadar.perf.profiles import STACK_BATCH_CAP, select_profile, stack_family
+    from airadar.perf.profiles import select_profile
     from airadar.sim import operating
     from airadar.validation import score as score_mod
 
@@ -111,8 +111,7 @@ def test_runs_under_latency_limits_are_scored_on_the_server_layout() -> None:
     assert inter.scenario.startswith("MLPerf Interactive") and off.mode == "offline"
     assert (inter.ttft_slo_s, inter.tpot_slo_s) == (0.45, 0.04)
     prof = select_profile(inter.hw, inter.precision, inter.stack)
-    prof = prof.with_values(batch_cap=STACK_BATCH_CAP.get(stack_family(inter.stack),
-                                                          prof.batch_cap))
+    prof = score_mod.stack_profile(inter, prof)
     kw = dict(model=inter.model, hw=inter.hw, count=inter.count, precision=inter.precision,
               input_tokens=inter.input_tokens, output_tokens=inter.output_tokens,
               stack=inter.stack, profile=prof)
@@ -140,7 +139,7 @@ def test_latency_rows_of_a_limited_run_are_predicted_at_its_operating_point() ->
     latency rows share one capacity search; ``latency_at="rate"`` simulates at the measured
     rate instead, a different figure."""
     from airadar.perf import estimate as est_mod
-    from airadar.perf.profiles import STACK_BATCH_CAP, select_profile, stack_family
+    from airadar.perf.profiles import select_profile
     from airadar.sim import operating
     from airadar.validation import score as score_mod
 
@@ -149,8 +148,7 @@ def test_latency_rows_of_a_limited_run_are_predicted_at_its_operating_point() ->
     assert ttft.target == "ttft_p99" and ttft.rate_rps and score_mod.under_limits(ttft)
     assert ttft.measured == pytest.approx(0.4315, rel=1e-3)
     prof = select_profile(inter.hw, inter.precision, inter.stack)
-    prof = prof.with_values(batch_cap=STACK_BATCH_CAP.get(stack_family(inter.stack),
-                                                          prof.batch_cap))
+    prof = score_mod.stack_profile(inter, prof)
     est = est_mod.estimate(model=inter.model, hw=inter.hw, count=inter.count,
                            precision=inter.precision, input_tokens=inter.input_tokens,
                            output_tokens=inter.output_tokens, stack=inter.stack, profile=prof,

@@ -235,7 +235,8 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
                                     output_tokens=output_tokens, beams=beams)
         if limit < 1:
             need = dep.weights_total_bytes() + serving.kv_per_sequence_bytes(
-                dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams)
+                dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams,
+            output_reserved=prof.kv_output_reserved)
             have = usable_bytes(hw, reserve=prof.mem_reserve) * dep.devices
             nearest_short = min(nearest_short, need - have)
             continue
@@ -256,7 +257,8 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         score = -op.ttft_mean_s - output_tokens * op.tpot_mean_s if mode == "single-stream" \
             else tput
         mem = dep.weights_total_bytes() + op.batch * serving.kv_per_sequence_bytes(
-            dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams)
+            dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams,
+            output_reserved=prof.kv_output_reserved)
         est = Estimate(
             model=model.id, hardware=hw.id, count=count, precision=precision.label,
             sparsity=sparsity.label, mode=mode, layout=lay, input_tokens=input_tokens,

@@ -55,7 +55,10 @@ class EfficiencyProfile:
     one server-sent event), fitted only from ``airadar loadtest`` runs of a served stack
     (``llama.cpp-server``; 0 for engines measured in-process and for MLPerf rows, whose
     LoadGen calls the engine without HTTP); batch_cap: most sequences the stack schedules at once;
-    mem_reserve: fraction of device memory the runtime keeps (activations, workspace)."""
+    mem_reserve: fraction of device memory the runtime keeps (activations, workspace);
+    kv_output_reserved: share of a sequence's output tokens whose KV cache its scheduler holds
+    for it on average (1.0: the whole length is reserved when the request is admitted; 0.5:
+    blocks are allocated as tokens arrive, the mean over the sequence's life)."""
 
     key: str = "spec"
     ce_prefill: float = 1.0
@@ -77,6 +80,7 @@ class EfficiencyProfile:
     tpot_tail: float = 1.0
     batch_cap: int = 2048
     mem_reserve: float = 0.10
+    kv_output_reserved: float = 0.5
     #: log-space residual spread from cross-validation (for the uncertainty interval) of
     #: throughput predictions, and of latency ones (TTFT, TPOT, per-query latency), which
     #: miss by more: a latency at a given rate amplifies the capacity's error near saturation
@@ -121,6 +125,25 @@ SPEC_ONLY = EfficiencyProfile()
 STACK_BATCH_CAP = {"vllm": 256, "tensorrt-llm": 2048, "tensorrt": 2048, "llama.cpp": 1,
                    "llama.cpp-server": 1,
                    "pytorch": 64, "onnxruntime": 64}
+#   TensorRT-LLM: the capacity scheduler's default policy is GUARANTEED_NO_EVICT, which admits
+#   a request only when the KV blocks of its whole length (prompt + output) can be reserved
+#   ("Useful Runtime Options", nvidia.github.io/TensorRT-LLM/performance/performance-tuning-
+#   guide/useful-runtime-flags.html; trtllm-bench throughput's --scheduler_policy defaults to
+#   guaranteed_no_evict, tensorrt_llm/bench/benchmark/throughput.py). Every other stack
+#   allocates KV blocks as tokens arrive (vLLM's paged attention, preempting when full), so a
+#   sequence holds half its output on average. MLPerf's NVIDIA LLM runs ("TensorRT x") are
+#   TensorRT-LLM runs.
+STACK_KV_OUTPUT_RESERVED = {"tensorrt-llm": 1.0, "tensorrt": 1.0}
+
+
+def stack_facts(stack: str) -> dict[str, Any]:
+    """The documented, unfitted facts of a stack that a profile carries: its batch cap (where
+    known) and the share of the output's KV cache its scheduler reserves."""
+    fam = stack_family(stack)
+    out: dict[str, Any] = {"kv_output_reserved": STACK_KV_OUTPUT_RESERVED.get(fam, 0.5)}
+    if fam in STACK_BATCH_CAP:
+        out["batch_cap"] = STACK_BATCH_CAP[fam]
+    return out
 
 
 def stack_family(stack: str) -> str:
@@ -314,8 +337,10 @@ def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = N
     merged chain of :func:`chain` (``profiles`` defaults to the shipped + user files)."""
     fam = stack_family(stack)
     table = load_profiles() if profiles is None else profiles
+    facts = stack_facts(stack)
     return resolve_chain(chain(hw_class, fam, hw_id, precision, weights), table,
-                         batch_cap=STACK_BATCH_CAP.get(fam))
+                         batch_cap=facts.get("batch_cap")).with_values(
+        kv_output_reserved=facts["kv_output_reserved"])
 
 
 def select_profile(hw: HardwareSpec, precision: Precision, stack: str | None = None,

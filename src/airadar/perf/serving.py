@@ -43,9 +43,13 @@ class OperatingPoint:
 
 
 def kv_per_sequence_bytes(dep: Deployment, *, input_tokens: float, output_tokens: float,
-                          beams: int = 1) -> float:
+                          beams: int = 1, output_reserved: float = 0.5) -> float:
+    """KV-cache bytes one sequence holds on average: its prompt (shared by its beams) and
+    ``output_reserved`` of its output (1.0 where the scheduler reserves the whole length at
+    admission, 0.5 where blocks are allocated as tokens arrive; the profile's
+    ``kv_output_reserved``)."""
     ctx = input_tokens + output_tokens / 2.0
-    held = input_tokens / beams + output_tokens / 2.0  # the prompt's blocks are shared by beams
+    held = input_tokens / beams + output_tokens * output_reserved
     return kv_bytes_per_token(model=dep.model, precision=dep.precision, context=ctx) * held
 
 
@@ -53,9 +57,9 @@ def batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: fl
                 output_tokens: float, beams: int = 1) -> int:
     """Most sequences that fit memory on this replica, capped by the stack's batch limit."""
     n = max_sequences(hw=dep.hw, devices=dep.devices, weights_total_bytes=dep.weights_total_bytes(),
-                      kv_per_seq_bytes=kv_per_sequence_bytes(dep, input_tokens=input_tokens,
-                                                             output_tokens=output_tokens,
-                                                             beams=beams),
+                      kv_per_seq_bytes=kv_per_sequence_bytes(
+                          dep, input_tokens=input_tokens, output_tokens=output_tokens,
+                          beams=beams, output_reserved=profile.kv_output_reserved),
                       reserve=profile.mem_reserve)
     return min(n, profile.batch_cap)
 

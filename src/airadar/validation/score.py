@@ -17,7 +17,7 @@ from airadar.host import usable_cpus
 from airadar.perf import estimate as est_mod
 from airadar.perf import nonllm, serving
 from airadar.perf.parallelism import Layout
-from airadar.perf.profiles import STACK_BATCH_CAP, EfficiencyProfile, select_profile, stack_family
+from airadar.perf.profiles import EfficiencyProfile, select_profile, stack_facts
 from airadar.perf.roofline import Deployment
 from airadar.sim import operating
 from airadar.specs.precision import Sparsity
@@ -85,8 +85,8 @@ def _layout(q: Query, prof: EfficiencyProfile,
             memo: dict[tuple[Any, ...], Any] | None) -> tuple[Deployment, int]:
     """:func:`_llm_dep`, once per measured run and profile in ``memo`` (the rows of one run
     share its layout; the fitter holds one memo per fit)."""
-    key = ("layout", prof.key, prof.batch_cap, q.model.name, q.hw.name, q.count, q.precision,
-           q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
+    key = ("layout", prof.key, prof.batch_cap, prof.kv_output_reserved, q.model.name, q.hw.name,
+           q.count, q.precision, q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
            under_limits(q), q.beams)
     got = memo.get(key) if memo is not None else None
     if got is None:
@@ -94,6 +94,17 @@ def _layout(q: Query, prof: EfficiencyProfile,
         if memo is not None:
             memo[key] = got
     return got
+
+
+def stack_profile(q: Query, prof: EfficiencyProfile) -> EfficiencyProfile:
+    """``prof`` with the row's stack facts: the batch cap the submission configured (else the
+    stack's documented one) and how much of the output's KV cache its scheduler reserves."""
+    facts = stack_facts(q.stack)
+    cap = q.batch_cap or facts.get("batch_cap", prof.batch_cap)
+    kv = facts["kv_output_reserved"]
+    if (cap, kv) != (prof.batch_cap, prof.kv_output_reserved):
+        prof = prof.with_values(batch_cap=cap, kv_output_reserved=kv)
+    return prof
 
 
 def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
@@ -108,9 +119,7 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
     Interactive run) are predicted at the simulated operating point under those limits
     (``latency_at="operating"``, what ``estimate --mode server`` shows) or at the run's
     measured rate (``latency_at="rate"``, what ``simulate`` at that rate shows)."""
-    cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
-    if cap != prof.batch_cap:
-        prof = prof.with_values(batch_cap=cap)
+    prof = stack_profile(q, prof)
     if not q.model.is_llm:
         def bt(b: float) -> float:
             return nonllm.batch_time(model=q.model, hw=q.hw, devices=q.count, precision=q.precision,
@@ -152,8 +161,9 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         # with beam search a simulated request is one beam holding its share of the prompt
         # (prefill work and KV blocks); the replica's steps still see the whole context
         beam_input = q.input_tokens / beams
-        run = (prof.key, cap, q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp,
-               q.input_tokens, q.output_tokens, q.beams, fixed, dep.tp, dep.pp, replicas)
+        run = (prof.key, prof.batch_cap, prof.kv_output_reserved, q.model.name, q.hw.name,
+               q.count, q.precision, q.stack, q.tp, q.input_tokens, q.output_tokens, q.beams,
+               fixed, dep.tp, dep.pp, replicas)
         if q.mode == "server" or (latency_at == "operating" and under_limits(q)):
             # a run under latency limits is measured at its operating point: the highest rate
             # that met them. Its throughput and the latencies measured during it are predicted
@@ -216,8 +226,7 @@ def step_at_measured_batch(q: Query, prof: EfficiencyProfile, *,
     its offline peak."""
     if q.target != "tpot_mean" or not q.rate_rps:
         raise AiradarError("not a mean-TPOT row at a known load")
-    cap = q.batch_cap or STACK_BATCH_CAP.get(stack_family(q.stack), prof.batch_cap)
-    dep, replicas = _layout(q, prof.with_values(batch_cap=cap), memo)
+    dep, replicas = _layout(q, stack_profile(q, prof), memo)
     b = max(q.rate_rps / replicas * q.beams * q.output_tokens * q.measured, 1.0)
     return serving.steady_step(dep, prof, batch=b, input_tokens=q.input_tokens,
                                output_tokens=q.output_tokens, beams=q.beams).time_s
