@@ -384,9 +384,36 @@ def test_tensorrt_llm_reserves_the_whole_output_and_vllm_half_of_it() -> None:
                                                      output_reserved=p.kv_output_reserved)
                        for p in (trt, vllm))
     assert kv_trt / kv_vllm == pytest.approx((128 + 4096) / (128 + 2048))
-    cap = 1_000_000  # no batch cap: the KV cache decides
-    b_trt = serving.batch_limit(dep, trt.with_values(batch_cap=cap), input_tokens=128,
-                                output_tokens=4096)
-    b_vllm = serving.batch_limit(dep, vllm.with_values(batch_cap=cap), input_tokens=128,
-                                 output_tokens=4096)
-    assert b_vllm / b_trt == pytest.approx((128 + 4096) / (128 + 2048), rel=0.02)
+    free = trt.with_values(batch_cap=1_000_000)  # no batch cap: the KV cache decides
+    b_trt = serving.batch_limit(dep, free, input_tokens=128, output_tokens=4096)
+    b_paged = serving.batch_limit(dep, free.with_values(kv_output_reserved=0.5),
+                                  input_tokens=128, output_tokens=4096)
+    assert b_paged / b_trt == pytest.approx((128 + 4096) / (128 + 2048), rel=0.02)
+
+
+def test_tensorrt_llm_keeps_its_reserve_of_the_free_memory() -> None:
+    """TensorRT-LLM sizes its KV cache as kv_cache_free_gpu_mem_fraction (0.9 by default) of
+    the memory the loaded engine leaves free (trtllm-bench throughput's
+    --kv_cache_free_gpu_mem_fraction, tensorrt_llm/bench/benchmark/throughput.py); vLLM's
+    gpu_memory_utilization (0.9) bounds weights and KV cache together. Llama 3.1 70B FP8
+    (70.55 GB of weights) on one 80 GB H100, as in the TensorRT-LLM perf-overview table's TP1
+    rows (calibration.csv): 0.9 x (80 - 70.55) = 8.5 GB of KV cache on TensorRT-LLM, where
+    0.9 x 80 - 70.55 = 1.45 GB left room for a handful of sequences."""
+    from airadar.perf.memory import kv_capacity_bytes
+    from airadar.perf.profiles import lookup
+
+    dep = Deployment(model=resolve.model("llama-3.1-70b"), hw=resolve.hardware("h100-sxm"),
+                     precision=Precision.parse("fp8"), sparsity=Sparsity(), tp=1)
+    trt = lookup("gpu", "TensorRT-LLM 0.17", "h100-sxm", "fp8", profiles={})
+    vllm = lookup("gpu", "vLLM 0.9.0", "h100-sxm", "fp8", profiles={})
+    assert (trt.mem_reserve_of_free, vllm.mem_reserve_of_free) == (True, False)
+    w = dep.weights_total_bytes()
+    assert w == pytest.approx(70.55e9, rel=0.01)
+    kw = dict(hw=dep.hw, devices=1, weights_total_bytes=w, reserve=0.10)
+    assert kv_capacity_bytes(**kw, of_free=True) == pytest.approx(0.9 * (80e9 - w))
+    assert kv_capacity_bytes(**kw, of_free=False) == pytest.approx(0.9 * 80e9 - w)
+    b_trt = serving.batch_limit(dep, trt, input_tokens=1000, output_tokens=1000)
+    b_vllm = serving.batch_limit(dep, vllm, input_tokens=1000, output_tokens=1000)
+    # the TensorRT-LLM replica also reserves the whole output (2,000 tokens vs 1,500)
+    assert b_trt / b_vllm == pytest.approx((0.9 * (80e9 - w)) / (0.9 * 80e9 - w) * 1500 / 2000,
+                                           rel=0.15)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
-from airadar.perf.memory import usable_bytes
+from airadar.perf.memory import kv_capacity_bytes, usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
 from airadar.perf.profiles import EfficiencyProfile, check_stack, default_stack, select_profile
 from airadar.perf.roofline import Deployment, kernel_format_factor, kernel_weight_read
@@ -234,10 +234,12 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
         limit = serving.batch_limit(dep, prof, input_tokens=input_tokens,
                                     output_tokens=output_tokens, beams=beams)
         if limit < 1:
-            need = dep.weights_total_bytes() + serving.kv_per_sequence_bytes(
+            need = serving.kv_per_sequence_bytes(
                 dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams,
-            output_reserved=prof.kv_output_reserved)
-            have = usable_bytes(hw, reserve=prof.mem_reserve) * dep.devices
+                output_reserved=prof.kv_output_reserved)
+            have = kv_capacity_bytes(hw=hw, devices=dep.devices,
+                                     weights_total_bytes=dep.weights_total_bytes(),
+                                     reserve=prof.mem_reserve, of_free=prof.mem_reserve_of_free)
             nearest_short = min(nearest_short, need - have)
             continue
         if mode == "offline":

@@ -63,10 +63,25 @@ def place(hw: HardwareSpec, *, nbytes: float, reserve: float) -> Placement:
     return Placement(tiers=tuple(out), overflow_bytes=max(left, 0.0))
 
 
+def kv_capacity_bytes(*, hw: HardwareSpec, devices: int, weights_total_bytes: float,
+                      reserve: float, of_free: bool = False) -> float:
+    """KV-cache bytes a replica of ``devices`` can hold beside its weights (<= 0: the weights
+    do not fit). The runtime keeps ``reserve`` of the memory: of the whole device
+    (``of_free=False``: vLLM's ``gpu_memory_utilization`` bounds weights + KV together) or of
+    what the weights leave free (``of_free=True``: TensorRT-LLM's
+    ``kv_cache_free_gpu_mem_fraction`` sizes the KV cache from the memory free after loading
+    the engine)."""
+    total = sum(t.capacity_bytes for t in hw.memory_tiers) * devices
+    if of_free:
+        return (total - weights_total_bytes) * (1.0 - reserve)
+    return total * (1.0 - reserve) - weights_total_bytes
+
+
 def max_sequences(*, hw: HardwareSpec, devices: int, weights_total_bytes: float,
-                  kv_per_seq_bytes: float, reserve: float) -> int:
+                  kv_per_seq_bytes: float, reserve: float, of_free: bool = False) -> int:
     """Largest number of sequences whose KV cache fits beside the weights on ``devices``."""
-    free = usable_bytes(hw, reserve=reserve) * devices - weights_total_bytes
+    free = kv_capacity_bytes(hw=hw, devices=devices, weights_total_bytes=weights_total_bytes,
+                             reserve=reserve, of_free=of_free)
     if free <= 0 or kv_per_seq_bytes <= 0:
         return 0
     return int(free // kv_per_seq_bytes)

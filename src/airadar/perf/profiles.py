@@ -55,7 +55,8 @@ class EfficiencyProfile:
     one server-sent event), fitted only from ``airadar loadtest`` runs of a served stack
     (``llama.cpp-server``; 0 for engines measured in-process and for MLPerf rows, whose
     LoadGen calls the engine without HTTP); batch_cap: most sequences the stack schedules at once;
-    mem_reserve: fraction of device memory the runtime keeps (activations, workspace);
+    mem_reserve: fraction of device memory the runtime keeps (activations, workspace), of the
+    whole memory or (``mem_reserve_of_free``) of what the weights leave free;
     kv_output_reserved: share of a sequence's output tokens whose KV cache its scheduler holds
     for it on average (1.0: the whole length is reserved when the request is admitted; 0.5:
     blocks are allocated as tokens arrive, the mean over the sequence's life)."""
@@ -80,6 +81,7 @@ class EfficiencyProfile:
     tpot_tail: float = 1.0
     batch_cap: int = 2048
     mem_reserve: float = 0.10
+    mem_reserve_of_free: bool = False
     kv_output_reserved: float = 0.5
     #: log-space residual spread from cross-validation (for the uncertainty interval) of
     #: throughput predictions, and of latency ones (TTFT, TPOT, per-query latency), which
@@ -134,13 +136,20 @@ STACK_BATCH_CAP = {"vllm": 256, "tensorrt-llm": 2048, "tensorrt": 2048, "llama.c
 #   sequence holds half its output on average. MLPerf's NVIDIA LLM runs ("TensorRT x") are
 #   TensorRT-LLM runs.
 STACK_KV_OUTPUT_RESERVED = {"tensorrt-llm": 1.0, "tensorrt": 1.0}
+#   TensorRT-LLM sizes its KV cache as kv_cache_free_gpu_mem_fraction (0.9 by default, e.g.
+#   trtllm-bench's --kv_cache_free_gpu_mem_fraction) of the memory free after the engine is
+#   loaded; vLLM's gpu_memory_utilization (0.9) bounds weights + KV cache together. airadar's
+#   reserve of 10% therefore applies to the free memory on TensorRT-LLM, to the whole on others.
+STACK_RESERVE_OF_FREE = ("tensorrt-llm", "tensorrt")
 
 
 def stack_facts(stack: str) -> dict[str, Any]:
     """The documented, unfitted facts of a stack that a profile carries: its batch cap (where
-    known) and the share of the output's KV cache its scheduler reserves."""
+    known), the share of the output's KV cache its scheduler reserves, and whether its memory
+    reserve is taken from the free memory."""
     fam = stack_family(stack)
-    out: dict[str, Any] = {"kv_output_reserved": STACK_KV_OUTPUT_RESERVED.get(fam, 0.5)}
+    out: dict[str, Any] = {"kv_output_reserved": STACK_KV_OUTPUT_RESERVED.get(fam, 0.5),
+                           "mem_reserve_of_free": fam in STACK_RESERVE_OF_FREE}
     if fam in STACK_BATCH_CAP:
         out["batch_cap"] = STACK_BATCH_CAP[fam]
     return out
@@ -340,7 +349,8 @@ def lookup(hw_class: str, stack: str, hw_id: str = "", precision: str | None = N
     facts = stack_facts(stack)
     return resolve_chain(chain(hw_class, fam, hw_id, precision, weights), table,
                          batch_cap=facts.get("batch_cap")).with_values(
-        kv_output_reserved=facts["kv_output_reserved"])
+        kv_output_reserved=facts["kv_output_reserved"],
+        mem_reserve_of_free=facts["mem_reserve_of_free"])
 
 
 def select_profile(hw: HardwareSpec, precision: Precision, stack: str | None = None,

@@ -60,7 +60,7 @@ def batch_limit(dep: Deployment, profile: EfficiencyProfile, *, input_tokens: fl
                       kv_per_seq_bytes=kv_per_sequence_bytes(
                           dep, input_tokens=input_tokens, output_tokens=output_tokens,
                           beams=beams, output_reserved=profile.kv_output_reserved),
-                      reserve=profile.mem_reserve)
+                      reserve=profile.mem_reserve, of_free=profile.mem_reserve_of_free)
     return min(n, profile.batch_cap)
 
 

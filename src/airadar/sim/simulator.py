@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from airadar.errors import SpecError
-from airadar.perf.memory import kv_bytes_per_token, usable_bytes
+from airadar.perf.memory import kv_bytes_per_token, kv_capacity_bytes
 from airadar.perf.profiles import EfficiencyProfile
 from airadar.perf.roofline import Deployment, iteration_time
 from airadar.sim.engine import Replica, ReplicaModel
@@ -58,7 +58,9 @@ def replica_model(dep: Deployment, profile: EfficiencyProfile, *, mean_input: fl
     """Step-time table and prefill cost of one replica from the perf roofline."""
     kv_tok = kv_bytes_per_token(model=dep.model, precision=dep.precision,
                                 context=mean_input + mean_output)
-    free = usable_bytes(dep.hw, reserve=profile.mem_reserve) * dep.devices - dep.weights_total_bytes()
+    free = kv_capacity_bytes(hw=dep.hw, devices=dep.devices,
+                             weights_total_bytes=dep.weights_total_bytes(),
+                             reserve=profile.mem_reserve, of_free=profile.mem_reserve_of_free)
     cap_tokens = int(free // kv_tok) if kv_tok > 0 and free > 0 else 0
     if cap_tokens < 1:
         raise SpecError("replica", f"{dep.devices}x {dep.hw.id}",

@@ -85,7 +85,8 @@ def _layout(q: Query, prof: EfficiencyProfile,
             memo: dict[tuple[Any, ...], Any] | None) -> tuple[Deployment, int]:
     """:func:`_llm_dep`, once per measured run and profile in ``memo`` (the rows of one run
     share its layout; the fitter holds one memo per fit)."""
-    key = ("layout", prof.key, prof.batch_cap, prof.kv_output_reserved, q.model.name, q.hw.name,
+    key = ("layout", prof.key, prof.batch_cap, prof.kv_output_reserved, prof.mem_reserve_of_free,
+           q.model.name, q.hw.name,
            q.count, q.precision, q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
            under_limits(q), q.beams)
     got = memo.get(key) if memo is not None else None
@@ -101,9 +102,9 @@ def stack_profile(q: Query, prof: EfficiencyProfile) -> EfficiencyProfile:
     stack's documented one) and how much of the output's KV cache its scheduler reserves."""
     facts = stack_facts(q.stack)
     cap = q.batch_cap or facts.get("batch_cap", prof.batch_cap)
-    kv = facts["kv_output_reserved"]
-    if (cap, kv) != (prof.batch_cap, prof.kv_output_reserved):
-        prof = prof.with_values(batch_cap=cap, kv_output_reserved=kv)
+    kv, of_free = facts["kv_output_reserved"], facts["mem_reserve_of_free"]
+    if (cap, kv, of_free) != (prof.batch_cap, prof.kv_output_reserved, prof.mem_reserve_of_free):
+        prof = prof.with_values(batch_cap=cap, kv_output_reserved=kv, mem_reserve_of_free=of_free)
     return prof
 
 
@@ -161,7 +162,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         # with beam search a simulated request is one beam holding its share of the prompt
         # (prefill work and KV blocks); the replica's steps still see the whole context
         beam_input = q.input_tokens / beams
-        run = (prof.key, prof.batch_cap, prof.kv_output_reserved, q.model.name, q.hw.name,
+        run = (prof.key, prof.batch_cap, prof.kv_output_reserved, prof.mem_reserve_of_free,
+               q.model.name, q.hw.name,
                q.count, q.precision, q.stack, q.tp, q.input_tokens, q.output_tokens, q.beams,
                fixed, dep.tp, dep.pp, replicas)
         if q.mode == "server" or (latency_at == "operating" and under_limits(q)):
