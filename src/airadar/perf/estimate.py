@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from airadar.errors import InfeasibleError, SLOInfeasibleError, SpecError
 from airadar.perf import nonllm, serving
-from airadar.perf.memory import kv_capacity_bytes, usable_bytes
+from airadar.perf.memory import memory_shortfall_bytes, usable_bytes
 from airadar.perf.parallelism import Layout, layouts_for
 from airadar.perf.profiles import EfficiencyProfile, check_stack, default_stack, select_profile
 from airadar.perf.roofline import Deployment, kernel_format_factor, kernel_weight_read
@@ -237,10 +237,9 @@ def estimate(*, model: ModelSpec, hw: HardwareSpec, count: int = 1,
             need = serving.kv_per_sequence_bytes(
                 dep, input_tokens=input_tokens, output_tokens=output_tokens, beams=beams,
                 output_reserved=prof.kv_output_reserved)
-            have = kv_capacity_bytes(hw=hw, devices=dep.devices,
-                                     weights_total_bytes=dep.weights_total_bytes(),
-                                     reserve=prof.mem_reserve, of_free=prof.mem_reserve_of_free)
-            nearest_short = min(nearest_short, need - have)
+            nearest_short = min(nearest_short, memory_shortfall_bytes(
+                hw=hw, devices=dep.devices, weights_total_bytes=dep.weights_total_bytes(),
+                kv_bytes=need, reserve=prof.mem_reserve, of_free=prof.mem_reserve_of_free))
             continue
         if mode == "offline":
             op = serving.offline(dep, prof, input_tokens=input_tokens,

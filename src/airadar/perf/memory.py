@@ -77,6 +77,17 @@ def kv_capacity_bytes(*, hw: HardwareSpec, devices: int, weights_total_bytes: fl
     return total * (1.0 - reserve) - weights_total_bytes
 
 
+def memory_shortfall_bytes(*, hw: HardwareSpec, devices: int, weights_total_bytes: float,
+                           kv_bytes: float, reserve: float, of_free: bool = False) -> float:
+    """Device memory missing for the weights plus ``kv_bytes`` of KV cache (<= 0: they fit),
+    under the same reserve rule as :func:`kv_capacity_bytes`."""
+    short = kv_bytes - kv_capacity_bytes(hw=hw, devices=devices,
+                                         weights_total_bytes=weights_total_bytes,
+                                         reserve=reserve, of_free=of_free)
+    # on the free-memory rule the runtime keeps ``reserve`` of every byte added
+    return short / (1.0 - reserve) if of_free else short
+
+
 def max_sequences(*, hw: HardwareSpec, devices: int, weights_total_bytes: float,
                   kv_per_seq_bytes: float, reserve: float, of_free: bool = False) -> int:
     """Largest number of sequences whose KV cache fits beside the weights on ``devices``."""
