@@ -86,9 +86,8 @@ def _layout(q: Query, prof: EfficiencyProfile,
     """:func:`_llm_dep`, once per measured run and profile in ``memo`` (the rows of one run
     share its layout; the fitter holds one memo per fit)."""
     key = ("layout", prof.key, prof.batch_cap, prof.kv_output_reserved, prof.mem_reserve_of_free,
-           q.model.name, q.hw.name,
-           q.count, q.precision, q.stack, q.tp, q.input_tokens, q.output_tokens, q.ttft_slo_s, q.tpot_slo_s,
-           under_limits(q), q.beams)
+           q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp, q.input_tokens,
+           q.output_tokens, q.ttft_slo_s, q.tpot_slo_s, under_limits(q), q.beams)
     got = memo.get(key) if memo is not None else None
     if got is None:
         got = _llm_dep(q, prof)
@@ -163,9 +162,8 @@ def predict(q: Query, prof: EfficiencyProfile, *, engine: str = "sim",
         # (prefill work and KV blocks); the replica's steps still see the whole context
         beam_input = q.input_tokens / beams
         run = (prof.key, prof.batch_cap, prof.kv_output_reserved, prof.mem_reserve_of_free,
-               q.model.name, q.hw.name,
-               q.count, q.precision, q.stack, q.tp, q.input_tokens, q.output_tokens, q.beams,
-               fixed, dep.tp, dep.pp, replicas)
+               q.model.name, q.hw.name, q.count, q.precision, q.stack, q.tp, q.input_tokens,
+               q.output_tokens, q.beams, fixed, dep.tp, dep.pp, replicas)
         if q.mode == "server" or (latency_at == "operating" and under_limits(q)):
             # a run under latency limits is measured at its operating point: the highest rate
             # that met them. Its throughput and the latencies measured during it are predicted
