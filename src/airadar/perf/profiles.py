@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 #: fields a fit can set (everything else is a documented stack fact or bookkeeping)
 FITTED = ("ce_prefill", "ce_decode", "gemm_m_half", "ce_moe", "me", "ovh_layer_s", "ce_other",
-          "overlap_p", "server_util", "ttft_k", "ttft_tail", "tpot_tail", "ovh_request_s",
-          "ovh_token_s")
+          "ovh_other_layer_s", "overlap_p", "server_util", "ttft_k", "ttft_tail", "tpot_tail",
+          "ovh_request_s", "ovh_token_s")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,8 +68,9 @@ class EfficiencyProfile:
     ce_moe: float = 1.0
     me: float = 1.0
     ovh_layer_s: float = 0.0
-    #: per-layer (per-node) overhead of non-LLM models: not fitted yet (0 = none); the LLM
-    #: engine's per-layer step overhead does not carry over to a ResNet or an ONNX graph
+    #: per-layer (per-node) overhead of non-LLM models, fitted on their per-query latency rows
+    #: (MLPerf SingleStream/MultiStream); the LLM engine's per-layer step overhead does not
+    #: carry over to a ResNet or an ONNX graph
     ovh_other_layer_s: float = 0.0
     ce_other: float = 1.0
     ovh_request_s: float = 0.0

@@ -18,7 +18,11 @@ unfittable group falls back to its parent. Never a parameter per row:
    median over runs of measured p99 / measured mean (MLPerf Server/Interactive runs publish
    both); ``ttft_k`` is the median ratio of measured to predicted mean TTFT at the measured
    load;
-3. Server/Interactive throughput rows fit ``server_util`` (bounded 1-D search).
+3. Server/Interactive throughput rows fit ``server_util`` (bounded 1-D search);
+4. the per-query latency rows of non-LLM models (MLPerf SingleStream and MultiStream) fit
+   their per-layer overhead ``ovh_other_layer_s`` (kernel launches, host copies and the
+   harness: at batch 1 a ResNet-50 on a datacenter GPU is mostly that) by the median
+   absolute log error, as the stages above.
 
 Each MLPerf dataset's unknown mean input length is one more parameter per dataset, shared by
 every system that ran it, searched inside its documented bounds after the root fit.
@@ -40,6 +44,7 @@ import numpy as np
 from scipy.optimize import least_squares, minimize_scalar
 
 from airadar.errors import AiradarError
+from airadar.perf import nonllm
 from airadar.perf.profiles import FITTED, SPEC_ONLY, EfficiencyProfile, chain, resolve_chain, stack_family
 from airadar.validation.rows import Query, datasets
 from airadar.validation.score import predict, step_at_measured_batch
@@ -207,6 +212,39 @@ def _stage3(rows: list[Query], p: EfficiencyProfile) -> tuple[EfficiencyProfile,
     return replace(p, server_util=float(res.x)), ["server_util"]
 
 
+def _other_latency_rows(rows: list[Query]) -> list[Query]:
+    return [q for q in rows if not q.model.is_llm and q.target == "latency"
+            and q.mode in ("single-stream", "multistream")]
+
+
+#: largest per-layer overhead a non-LLM fit may set (a 50-layer ResNet would take 50 ms)
+MAX_OTHER_LAYER_S = 1e-3
+
+
+def _stage4(rows: list[Query], p: EfficiencyProfile) -> tuple[EfficiencyProfile, list[str]]:
+    """``ovh_other_layer_s``: the per-layer overhead, on a grid from 0 to MAX_OTHER_LAYER_S,
+    that minimizes the median absolute log error of the rows' per-query latencies (each row's
+    prediction is its roofline time plus its layers times the overhead)."""
+    lat = _spread(_other_latency_rows(rows), MAX_FIT_ROWS)
+    bare = replace(p, ovh_other_layer_s=0.0)
+    roof, layers, meas = [], [], []
+    for q in lat:
+        try:
+            t0 = predict(q, bare, engine="closed")
+        except (AiradarError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if t0 > 0 and math.isfinite(t0):
+            roof.append(t0)
+            layers.append(nonllm.layers_of(q.model))
+            meas.append(q.measured)
+    if len(roof) < 3:
+        return p, []
+    grid = np.concatenate([[0.0], np.geomspace(1e-8, MAX_OTHER_LAYER_S, 241)])
+    pred = np.array(roof)[None, :] + grid[:, None] * np.array(layers)[None, :]
+    cost = np.median(np.abs(np.log(pred / np.array(meas)[None, :])), axis=1)
+    return replace(p, ovh_other_layer_s=float(grid[int(np.argmin(cost))])), ["ovh_other_layer_s"]
+
+
 def fit_group(rows: list[Query], *, key: str, parent: EfficiencyProfile, level: int,
               fitted_on: str = "") -> EfficiencyProfile | None:
     """Fit one group starting from (and shrunk toward) its resolved ``parent``; None when its
@@ -217,7 +255,8 @@ def fit_group(rows: list[Query], *, key: str, parent: EfficiencyProfile, level: 
     p = _stage1(rows, parent, names, base)
     p, tails = _stage2(rows, p)
     p, srv = _stage3(rows, p)
-    fitted = tuple(f for f in FITTED if f in set(names) | set(tails) | set(srv))
+    p, other = _stage4(rows, p)
+    fitted = tuple(f for f in FITTED if f in set(names) | set(tails) | set(srv) | set(other))
     if not fitted:
         return None
     return replace(p, fitted=fitted)

@@ -347,7 +347,7 @@ def calibrate_served(points: list[Point], host: dict[str, Any], host_id: str, se
 #: profile row pins them, so that a prediction does not inherit the MLPerf-fitted values of
 #: the class profiles above it in the chain (cpu/*, */*) and differ from the fit
 PINNED = tuple(f for f in FITTED if f not in ("ce_prefill", "ce_decode", "me", "ovh_layer_s",
-                                              "ce_other"))
+                                              "ce_other", "ovh_other_layer_s"))
 
 
 def profile_rows(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
